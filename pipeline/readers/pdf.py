@@ -92,10 +92,12 @@ def read(data: bytes, settings: Settings = DEFAULT) -> RawText:
     except (PDFPasswordIncorrect, PDFEncryptionError):
         raise ReadError("encrypted PDF (password required)") from None
     except Exception as e:  # pdfminer raises many types for broken files
-        name = type(e).__name__
-        if "Password" in name or "Encrypt" in name or "encrypt" in str(e).lower():
+        # pdfplumber wraps pdfminer's errors: PdfminerException(PDFPasswordIncorrect())
+        inner = [e, *[a for a in e.args if isinstance(a, BaseException)], e.__context__]
+        names = " ".join(type(x).__name__ for x in inner if x is not None)
+        if "Password" in names or "Encrypt" in names or "encrypt" in str(e).lower():
             raise ReadError("encrypted PDF (password required)") from None
-        raise ReadError(f"corrupt or truncated PDF: {name}: {str(e)[:120]}") from None
+        raise ReadError(f"corrupt or truncated PDF: {names}: {str(e)[:120]}") from None
     if not any(p.strip() for p in pages):
         if images or pages:
             raise ReadError("no text layer; OCR not supported")

@@ -26,12 +26,15 @@ def common_chars() -> frozenset[str]:
 
 
 def chinese_score(text: str) -> float:
-    """Share of CJK characters that are common Chinese characters (1.0 for text with none)."""
-    cjk = [c for c in text if "\u4e00" <= c <= "\u9fff"]
-    if not cjk:
-        return 0.5
+    """How much `text` looks like Chinese prose: the share of its visible characters that
+    are common Chinese characters, ASCII or CJK punctuation."""
     common = common_chars()
-    return sum(c in common for c in cjk) / len(cjk)
+    visible = [c for c in text if not c.isspace()]
+    if not visible:
+        return 0.0
+    good = sum(1 for c in visible if c in common or (c.isascii() and c.isprintable()) or "\u3000" <= c <= "\u303f"
+               or "\uff00" <= c <= "\uffef" or c in "“”‘’…—·")
+    return good / len(visible)
 
 
 def _utf16_without_bom(data: bytes) -> str | None:
@@ -63,17 +66,19 @@ def decode(data: bytes) -> tuple[str, str]:
         if e.start >= len(data) - 3 or _mostly_utf8(data):
             return data.decode("utf-8", errors="replace"), "utf-8"
     strict = {}
-    for enc in ("gb18030", "big5"):
+    for enc in ("gb18030", "big5", "utf-16-le", "utf-16-be"):
+        if enc.startswith("utf-16") and len(data) % 2:
+            continue
         try:
             strict[enc] = data.decode(enc)
         except UnicodeDecodeError:
             pass
-    if len(strict) == 1:
-        enc, text = next(iter(strict.items()))
-        return text, enc
-    if len(strict) == 2:
-        gb, b5 = strict["gb18030"], strict["big5"]
-        return (gb, "gb18030") if chinese_score(gb) >= chinese_score(b5) else (b5, "big5")
+    if strict:
+        # ties go to the earlier (more frequent) encoding
+        scores = {e: chinese_score(t[:20000]) for e, t in strict.items()}
+        enc = max(strict, key=lambda e: (scores[e], -list(strict).index(e)))
+        if scores[enc] >= 0.6:
+            return strict[enc], enc
     best = from_bytes(data, cp_isolation=CANDIDATES).best()
     if best is None:
         raise ReadError("binary content: no Chinese text encoding fits")
@@ -81,8 +86,11 @@ def decode(data: bytes) -> tuple[str, str]:
 
 
 def _mostly_utf8(data: bytes) -> bool:
+    """Long UTF-8 text with a few damaged bytes (not a short text in another encoding)."""
+    if len(data) < 2000:
+        return False
     text = data.decode("utf-8", errors="replace")
-    return text.count("\ufffd") <= max(3, len(text) // 1000)
+    return text.count("\ufffd") <= len(text) // 1000
 
 
 def read(data: bytes, settings: Settings = DEFAULT) -> RawText:
