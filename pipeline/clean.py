@@ -28,7 +28,10 @@ from pipeline.readers.txt import common_chars
 
 TERMINAL = "。！？!?；;…”’\"」』)）"
 PINYIN_MARKS = "a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
-PINYIN = re.compile(rf"(?<=[\u3400-\u9fff])\([{PINYIN_MARKS}]{{1,6}}\)")
+TONES = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
+# "聯(lián)": a pinyin syllable in brackets after a character; with a tone mark it may follow
+# any character (mojibake before it), without one only a Chinese character
+PINYIN = re.compile(rf"(?:(?<=\S)\((?=[a-zü]*[{TONES}])|(?<=[\u3400-\u9fff])\()[{PINYIN_MARKS}]{{1,6}}\)")
 # "鎮(zhèn)" damaged into "?zhèn)": the character and the bracket are lost
 DAMAGED_PINYIN = re.compile(rf"\?[{PINYIN_MARKS}]{{1,6}}\)")
 ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
@@ -338,7 +341,7 @@ def strip_credits(lines: list[Line]) -> tuple[list[Line], Optional[str]]:
                 org = org or inner
             line = line.cut(0, m.start())
         m = v["caption_credit"].search(line.s)
-        if m and len(line.s) < 80 and line.s[: m.start()].endswith(("。", "!", "?")):
+        if m and len(line.s) < 80:
             line = line.cut(0, m.start())
         m = INLINE_PAGE_MARK.search(line.s)
         if m:
@@ -370,27 +373,32 @@ def cut_related(lines: list[Line]) -> tuple[list[Line], int]:
 
 
 def rejoin(lines: list[Line]) -> list[Line]:
-    """Re-join paragraphs broken by page or column breaks ("加强与媒体沟通联" / "系，先后…")."""
+    """Re-join paragraphs broken by page or column breaks ("加强与媒体沟通联" / "系，先后…").
+
+    A photo caption printed between the two halves stays, as its own line, after the
+    re-joined paragraph."""
     out: list[Line] = []
     i = 0
     while i < len(lines):
-        cur = lines[i]
+        cur, captions = lines[i], []
         i += 1
-        while i < len(lines) and _broken(cur.s, lines[i].s):
+        while i < len(lines):
             nxt = lines[i]
-            # a photo caption between the two halves: keep it after the paragraph
-            if len(nxt.s) <= 40 and nxt.s.endswith("。") and i + 1 < len(lines) and not HEADING.match(lines[i + 1].s) \
-                    and not is_title_like(lines[i + 1].s):
-                cur = cur + lines[i + 1]
-                out_caption = nxt
-                i += 2
-                out.append(cur)
-                cur = out_caption
+            after = lines[i + 1] if i + 1 < len(lines) else None
+            if _is_caption(nxt.s) and after is not None and _broken(cur.s, after.s):
+                captions.append(nxt)
+                cur, i = cur + after, i + 2
+            elif _broken(cur.s, nxt.s):
+                cur, i = cur + nxt, i + 1
+            else:
                 break
-            cur = cur + nxt
-            i += 1
         out.append(cur)
+        out.extend(captions)
     return out
+
+
+def _is_caption(s: str) -> bool:
+    return 8 <= len(s) <= 40 and s.endswith("。") and s.count("。") == 1 and "," not in s
 
 
 def _broken(s: str, nxt: str) -> bool:

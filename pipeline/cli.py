@@ -56,9 +56,10 @@ def run(
                           parquet=parquet, on_file=lambda r: bar.advance(task))
     console.print(f"{summary.files} files: [green]{summary.ok} ok[/], [yellow]{summary.partial} partial[/], "
                   f"[red]{summary.failed} failed[/] ({summary.reused} unchanged, reused); "
-                  f"{summary.articles} articles, {summary.relevant} relevant; {summary.seconds:.1f} s -> {out_dir}")
-    for e in summary.failures:
-        console.print(f"[red]failed[/] {e.source}: {e.reason}", highlight=False)
+                  f"{summary.articles} articles, {summary.relevant} relevant; {summary.seconds:.1f} s -> {out_dir}",
+                  soft_wrap=True)
+    for e in summary.failures:  # one line per file, never wrapped
+        console.print(f"[red]failed[/] {e.source}: {e.reason}", highlight=False, soft_wrap=True)
     raise typer.Exit(summary.exit_code)
 
 

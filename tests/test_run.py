@@ -1,0 +1,95 @@
+"""The `run` job end to end on the bundled corpus (real pipeline, no mocks)."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from typer.testing import CliRunner
+
+from pipeline.cli import app
+from schemas import Article, ManifestEntry
+
+runner = CliRunner()
+
+BOILERPLATE = re.compile(r"你现在的位置|您的位置|发布时间|点 ?击 ?量|主办单位|版权所有|ICP|猜你喜欢|相关新闻|你可能关注"
+                         r"|下载文档|温馨提示|网站客服|一区二区|亚洲|编辑:|关键词|通讯员|中国山东网")
+
+
+@pytest.fixture(scope="module")
+def corpus_run(tmp_path_factory, corpus_dir):
+    out = tmp_path_factory.mktemp("out")
+    result = runner.invoke(app, ["run", str(corpus_dir), "--out", str(out), "--no-progress"])
+    docs = [Article.model_validate_json(l) for l in (out / "documents.jsonl").read_text(encoding="utf-8").splitlines()]
+    manifest = [ManifestEntry.model_validate_json(l) for l in (out / "manifest.jsonl").read_text(encoding="utf-8").splitlines()]
+    return result, docs, manifest, out
+
+
+def test_every_seed_file_is_ok(corpus_run):
+    result, docs, manifest, _ = corpus_run
+    assert result.exit_code == 0, result.output
+    assert len(manifest) == 5
+    assert {m.status for m in manifest} == {"ok"}
+    assert all(m.sha256 and len(m.sha256) == 64 for m in manifest)
+    assert sum(m.articles for m in manifest) == len(docs)
+
+
+def test_newspaper_page_yields_three_articles_one_relevant(corpus_run):
+    _, docs, _, _ = corpus_run
+    page = [d for d in docs if "002_" in d.source]
+    assert [d.article for d in page] == [0, 1, 2]
+    assert [d.relevant for d in page] == [True, False, False]
+    assert page[0].title == "永善妇联:党建引领聚合合力 巾帼建功展风采"
+
+
+def test_boilerplate_is_gone_from_every_text(corpus_run):
+    _, docs, _, _ = corpus_run
+    for d in docs:
+        assert not BOILERPLATE.search(d.text), (d.source, BOILERPLATE.search(d.text).group(0))
+
+
+def test_traditional_seed_is_simplified_without_pinyin(corpus_run):
+    _, docs, _, _ = corpus_run
+    [d] = [d for d in docs if "001_" in d.source]
+    assert "婦" not in d.text and "妇联" in d.text
+    assert not re.search(r"\([a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜ]+\)", d.text)
+    assert d.printed and len(d.printed) == len(d.text) and "婦聯" in d.printed
+
+
+def test_titles_and_dates(corpus_run):
+    _, docs, _, _ = corpus_run
+    by = {d.source.split("/")[-1][:3]: d for d in docs if d.article == 0}
+    assert by["000"].published == "2022-06-03"
+    assert by["001"].published == "2021-11-29"
+    assert by["003"].published == "2023-04-15" and by["003"].title == "构建和谐妇联组织思考"
+    assert by["004"].published == "2016-02-16" and by["004"].title == "把握三个关键 建设服务型基层妇联组织"
+
+
+def test_bad_files_are_reported_and_exit_code_is_3(tmp_path, corpus_dir):
+    src = tmp_path / "in"
+    src.mkdir()
+    (src / "good.txt").write_text((corpus_dir / next(p.name for p in corpus_dir.iterdir())).read_text(encoding="utf-8"),
+                                  encoding="utf-8")
+    (src / "empty.txt").write_bytes(b"")
+    (src / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 512)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(src), "--out", str(out), "--no-progress"])
+    assert result.exit_code == 3
+    manifest = {json.loads(l)["source"].split("/")[-1]: json.loads(l) for l in (out / "manifest.jsonl").read_text().splitlines()}
+    assert manifest["good.txt"]["status"] == "ok"
+    assert manifest["empty.txt"] == {**manifest["empty.txt"], "status": "failed", "reason": "empty file"}
+    assert manifest["old.doc"]["status"] == "failed" and "legacy" in manifest["old.doc"]["reason"]
+    assert "empty.txt: empty file" in result.output
+
+
+def test_usage_error_exit_code_is_2(tmp_path):
+    assert runner.invoke(app, ["run", str(tmp_path)]).exit_code == 2  # no --out
+    assert runner.invoke(app, ["run", str(tmp_path), "--out", str(tmp_path / "o"), "--engine", "spark"]).exit_code == 2
+
+
+def test_missing_input_is_a_failed_manifest_line(tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["run", str(tmp_path / "nope"), "--out", str(out), "--no-progress"])
+    assert result.exit_code == 3
+    [line] = (out / "manifest.jsonl").read_text().splitlines()
+    assert json.loads(line)["reason"] == "no such file or folder"
