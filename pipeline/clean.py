@@ -419,25 +419,34 @@ def _broken(s: str, nxt: str) -> bool:
         is_word(s[-a:] + nxt[:b]) for a in (1, 2) for b in (1, 2))
 
 
+WEIRD = re.compile(r"[\ue000-\uf8ff\ufffd?\u0370-\u03ff℃¤§]")
+
+
+def _odd(c: str, common: frozenset) -> bool:
+    return bool(WEIRD.match(c)) or ("\u4e00" <= c <= "\u9fff" and c not in common)
+
+
 def garbled_runs(text: str) -> list[tuple[int, int]]:
     """Offsets of runs that look like mojibake: private-use or replacement characters, or
-    three or more uncommon characters mixed with symbols ('?', Greek, ℃)."""
+    three or more uncommon characters mixed with symbols ('?', Greek, ℃).
+
+    Only the neighbourhood of a symbol is inspected, so clean text costs one regex scan."""
     common = common_chars()
-    runs, start = [], None
-    weird = 0
-    for i, c in enumerate(text + "\n"):
-        odd = SUSPICIOUS.match(c) or c == "?" or ("\u0370" <= c <= "\u03ff") or c in "℃¤§" \
-            or ("\u4e00" <= c <= "\u9fff" and c not in common)
-        if odd:
-            if start is None:
-                start, weird = i, 0
-            weird += not ("\u4e00" <= c <= "\u9fff")
-        else:
-            if start is not None and i - start >= 3 and weird >= 1 and (i - start - weird) >= 1:
-                runs.append((start, i))
-            elif start is not None and SUSPICIOUS.search(text[start:i]):
-                runs.append((start, i))
-            start = None
+    runs: list[tuple[int, int]] = []
+    for m in WEIRD.finditer(text):
+        i = m.start()
+        if runs and i < runs[-1][1]:
+            continue
+        a = i
+        while a > 0 and _odd(text[a - 1], common):
+            a -= 1
+        b = i + 1
+        while b < len(text) and _odd(text[b], common):
+            b += 1
+        run = text[a:b]
+        weird = sum(1 for c in run if WEIRD.match(c))
+        if SUSPICIOUS.search(run) or (len(run) >= 3 and len(run) - weird >= 1):
+            runs.append((a, b))
     return runs
 
 

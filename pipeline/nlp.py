@@ -27,6 +27,9 @@ CONFIG = {"nlp": {"tokenizer": {"@tokenizers": "fedreports.JiebaTokenizer.v1"}}}
 def build(components: Optional[list[str]] = None) -> Language:
     """A new pipeline with the given components (default: all, in order)."""
     nlp = spacy.blank("zh", config=CONFIG)
+    # texts are bounded by Settings.max_text_chars (2M by default), not by spaCy's 1M guard,
+    # which protects parsers that need memory per token; ours are linear
+    nlp.max_length = 50_000_000
     for name in components or extractors.COMPONENTS:
         nlp.add_pipe(name)
     return nlp

@@ -134,5 +134,8 @@ def read_file(path: Path, settings: Settings = DEFAULT) -> RawText:
         data = data[: settings.max_file_bytes]
         cut.append(f"file is {size} bytes; read the first {settings.max_file_bytes} (max_file_bytes)")
     raw = read_bytes(data, path.suffix, settings)
+    if len(raw.text) > settings.max_text_chars:
+        raw.text = raw.text[: settings.max_text_chars]
+        cut.append(f"text cut at {settings.max_text_chars} characters (max_text_chars)")
     raw.cut = cut + raw.cut
     return raw
