@@ -1,0 +1,75 @@
+"""Kill a real `fedreports run` with SIGKILL at several moments, re-run it, and check the
+result equals an uninterrupted run: same documents, same manifest, same database rows."""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS, DEV_DOCS
+
+
+def make_corpus(root: Path, copies: int = 3) -> Path:
+    src = root / "in"
+    src.mkdir()
+    files = sorted(CORPUS.glob("*.txt")) + (sorted(DEV_DOCS.glob("*.txt")) if DEV_DOCS.is_dir() else [])
+    for k in range(copies):
+        for f in files:
+            shutil.copy(f, src / f"{k:02d}_{f.name}")
+    return src
+
+
+def fedreports(*args) -> list[str]:
+    return [sys.executable, "-m", "pipeline.cli", *map(str, args)]
+
+
+def db_dump(path: Path) -> dict[str, list[tuple]]:
+    if not path.exists():
+        return {}
+    con = sqlite3.connect(path)
+    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' "
+                                        "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%_fts_%' ORDER BY name")]
+    dump = {t: sorted(map(repr, con.execute(f'SELECT * FROM "{t}"'))) for t in tables}
+    con.close()
+    return dump
+
+
+def outputs(out: Path):
+    return ((out / "documents.jsonl").read_text(encoding="utf-8"),
+            (out / "manifest.jsonl").read_text(encoding="utf-8"),
+            db_dump(out / "practices.db"))
+
+
+@pytest.mark.slow
+def test_killed_runs_resume_to_the_same_result(tmp_path):
+    src = make_corpus(tmp_path)
+    fresh = tmp_path / "fresh"
+    subprocess.run(fedreports("run", src, "--out", fresh, "--no-progress"), check=False, capture_output=True, timeout=300)
+    expected = outputs(fresh)
+    assert expected[0] and expected[1]
+
+    out = tmp_path / "killed"
+    kills = 0
+    for delay in (0.8, 1.6, 2.4, 3.2, 4.0, 5.0):
+        proc = subprocess.Popen(fedreports("run", src, "--out", out, "--no-progress"),
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(delay)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+            kills += 1
+        proc.wait(timeout=60)
+    assert kills >= 2, "the runs finished before they could be killed; raise the corpus size"
+    done = subprocess.run(fedreports("run", src, "--out", out, "--no-progress"), capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    got = outputs(out)
+    assert got[0] == expected[0], "documents.jsonl differs from an uninterrupted run"
+    assert got[1] == expected[1], "manifest.jsonl differs from an uninterrupted run"
+    assert got[2] == expected[2], "practices.db rows differ from an uninterrupted run"
+    assert not list(out.glob("*.tmp*")), "temporary files left behind"
