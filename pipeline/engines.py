@@ -1,37 +1,346 @@
 """Execution engines for the extraction: in this process, in worker processes, or on Dask.
 
 `execute(todo, settings, workers, engine)` yields one FileResult per (path, sha256) in
-input order, whatever the engine.
+input order, whatever the engine, so the run caches and assembles the same outputs.
+
+- local, one worker: the files run in this process (the fast path; no per-file time limit,
+  unless `Settings.isolate` is 1).
+- local, two or more workers (or isolate=1): supervised worker processes, each loading the
+  pipeline once. A file that runs longer than `Settings.file_timeout_s` has its worker
+  killed and replaced and is reported failed, "timed out after N s"; a worker that dies
+  (a crash in a C extension, the OOM killer) costs its one file, reported failed too.
+- dask: a Dask bag over a `distributed` cluster (`scheduler` address, or a LocalCluster of
+  `workers` processes); every worker process loads the pipeline once and keeps it.
+
+`write_parquet(documents_jsonl, folder)` writes the articles as Parquet partitions.
 """
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
+import shutil
+import signal
+import threading
+import time
+import types
+import typing
+from collections import deque
+from dataclasses import dataclass
+from functools import partial
+from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Iterator, Optional
 
 from pipeline.settings import Settings
 
-
-def _init_worker(settings: Settings) -> None:
-    from pipeline import run
-    run._PROCESSOR = run.Processor(settings)
+Todo = list[tuple[Path, str]]
 
 
-def _work(args):
-    from pipeline import run
-    path, sha, settings = args
-    return run.process_file(path, settings, sha)
-
-
-def execute(todo: list[tuple[Path, str]], settings: Settings, workers: int = 1, engine: str = "local",
+def execute(todo: Todo, settings: Settings, workers: int = 1, engine: str = "local",
             scheduler: Optional[str] = None) -> Iterator:
-    from pipeline.run import process_file
+    """Process (path, sha256) pairs; yields one FileResult for each, in input order."""
     if engine == "dask":
-        raise NotImplementedError("dask engine")
-    if workers <= 1 or len(todo) <= 1:
+        yield from _dask(todo, settings, workers, scheduler)
+        return
+    if engine != "local":
+        raise ValueError(f"unknown engine {engine!r}; choose local or dask")
+    if not todo:
+        return
+    if workers <= 1 and not settings.isolate:
+        from pipeline.run import process_file
         for path, sha in todo:
             yield process_file(path, settings, sha)
         return
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
-    with ctx.Pool(workers, initializer=_init_worker, initargs=(settings,)) as pool:
-        yield from pool.imap(_work, [(p, s, settings) for p, s in todo], chunksize=1)
+    yield from _supervised(todo, settings, max(1, workers))
+
+
+# ---------------------------------------------------------------- supervised worker processes
+
+def _context():
+    # fork: a worker starts with what the parent imported (and, in tests, patched)
+    return mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+
+
+def _worker_main(conn, settings: Settings, parent: int) -> None:
+    """A worker process: load the pipeline once, then process files sent by the parent."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
+    from pipeline import run
+    try:
+        run.processor(settings)
+    except BaseException as e:  # noqa: BLE001 - reported to the parent, which stops the run
+        conn.send(("error", f"{type(e).__name__}: {e}"))
+        return
+    conn.send(("ready", None))
+    while True:
+        while not conn.poll(1.0):
+            if os.getppid() != parent:  # the parent was killed: stop
+                return
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            return
+        if msg is None:
+            return
+        index, path, sha = msg
+        try:
+            result = run.process_file(path, settings, sha)
+        except Exception as e:  # noqa: BLE001 - Processor catches stage errors; this is a last guard
+            result = run.failed_result(str(path), f"pipeline error: {type(e).__name__}: {str(e)[:160]}", sha)
+        try:
+            conn.send((index, result))
+        except (BrokenPipeError, OSError):
+            return
+
+
+@dataclass
+class _Task:
+    index: int
+    path: Path
+    sha: str
+    deadline: float
+
+
+class _Worker:
+    def __init__(self, ctx, settings: Settings):
+        self.conn, child = ctx.Pipe()
+        self.process = ctx.Process(target=_worker_main, args=(child, settings, os.getpid()),
+                                   name="fedreports-worker", daemon=True)
+        self.process.start()
+        child.close()
+        self.ready = False
+        self.task: Optional[_Task] = None
+
+    def give(self, task: _Task) -> None:
+        self.task = task
+        self.conn.send((task.index, task.path, task.sha))
+
+    def stop(self, kill: bool = False) -> None:
+        if self.process.is_alive() and not kill:
+            try:
+                self.conn.send(None)
+            except OSError:
+                pass
+            self.process.join(2)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
+        self.conn.close()
+
+
+def _died(code: Optional[int]) -> str:
+    if code is not None and code < 0:
+        try:
+            return f"worker process died ({signal.Signals(-code).name})"
+        except ValueError:
+            pass
+    return f"worker process died (exit code {code})"
+
+
+def _supervised(todo: Todo, settings: Settings, workers: int) -> Iterator:
+    """Run the files on `workers` processes under a per-file time limit; yields in input order."""
+    from pipeline.run import failed_result
+
+    ctx = _context()
+    limit = settings.file_timeout_s
+    pool = [_Worker(ctx, settings) for _ in range(min(workers, len(todo)))]
+    window = 8 * len(pool)  # results held for reordering at most: memory stays flat
+    done: dict[int, object] = {}
+    next_task = next_out = 0
+
+    def replace(w: _Worker) -> None:
+        w.stop(kill=True)
+        pool[pool.index(w)] = _Worker(ctx, settings)
+
+    try:
+        while next_out < len(todo):
+            now = time.monotonic()
+            for w in pool:
+                if w.ready and w.task is None and next_task < min(len(todo), next_out + window):
+                    path, sha = todo[next_task]
+                    w.give(_Task(next_task, path, sha, now + limit))
+                    next_task += 1
+            deadlines = [w.task.deadline for w in pool if w.task]
+            timeout = max(0.0, min(deadlines) - now) if deadlines else None
+            ready = set(wait([w.conn for w in pool] + [w.process.sentinel for w in pool], timeout))
+            for w in list(pool):
+                if w.conn in ready:
+                    try:
+                        msg = w.conn.recv()
+                    except (EOFError, OSError):  # it is dying: wait for it, then count it dead
+                        msg = None
+                        w.process.join(5)
+                    if msg is not None:
+                        if msg[0] == "ready":
+                            w.ready = True
+                        elif msg[0] == "error":
+                            raise RuntimeError(f"a worker process could not load the pipeline: {msg[1]}")
+                        else:
+                            index, result = msg
+                            done[index] = result
+                            w.task = None
+                        continue
+                if w.process.sentinel in ready or (w.conn in ready and not w.process.is_alive()):
+                    w.process.join()
+                    if not w.ready:
+                        raise RuntimeError(f"a worker process died while loading the pipeline "
+                                           f"({_died(w.process.exitcode)})")
+                    if w.task:
+                        t = w.task
+                        done[t.index] = failed_result(str(t.path), _died(w.process.exitcode), t.sha, retry=True)
+                    replace(w)
+            now = time.monotonic()
+            for w in list(pool):
+                if w.task and now >= w.task.deadline:
+                    t = w.task
+                    done[t.index] = failed_result(str(t.path), f"timed out after {limit:g} s", t.sha, retry=True)
+                    replace(w)
+            while next_out in done:
+                yield done.pop(next_out)
+                next_out += 1
+    finally:
+        for w in pool:
+            w.stop()
+
+
+# ---------------------------------------------------------------- dask
+
+_LOAD_LOCK = threading.Lock()
+
+
+def _dask_load(settings: Settings) -> float:
+    """Load this process's pipeline (once; later calls reuse it); returns its load time."""
+    from pipeline import run
+    with _LOAD_LOCK:
+        return run.processor(settings).load_seconds
+
+
+def _dask_partition(items: list, settings: Settings) -> list:
+    """One bag partition: process its files with this worker process's pipeline."""
+    from pipeline import run
+    _dask_load(settings)
+    out = []
+    for path, sha in items:
+        try:
+            out.append(run.process_file(Path(path), settings, sha))
+        except Exception as e:  # noqa: BLE001
+            out.append(run.failed_result(path, f"pipeline error: {type(e).__name__}: {str(e)[:160]}", sha))
+    return out
+
+
+def _dask(todo: Todo, settings: Settings, workers: int, scheduler: Optional[str]) -> Iterator:
+    """The extraction as a Dask bag; partitions are computed a few ahead and read back in order."""
+    import logging
+
+    import dask.bag as db
+    from distributed import Client, LocalCluster
+
+    from pipeline.run import failed_result
+
+    if not todo:
+        return
+    cluster = None
+    if scheduler:
+        client = Client(scheduler)
+    else:
+        cluster = LocalCluster(n_workers=max(1, workers), threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+        client = Client(cluster)
+    try:
+        # every worker process loads the pipeline now, once; workers that join later load it
+        # on their first partition and keep it (run.processor is a per-process cache)
+        client.run(_dask_load, settings)
+        threads = max(1, sum(client.nthreads().values()))
+        size = max(1, min(32, -(-len(todo) // (4 * threads))))
+        bag = db.from_sequence([(str(p), sha) for p, sha in todo], partition_size=size)
+        parts = bag.map_partitions(partial(_dask_partition, settings=settings)).to_delayed()
+        bounds = [(i * size, min(len(todo), (i + 1) * size)) for i in range(len(parts))]
+        inflight: deque = deque()
+        submitted = 0
+        for k in range(len(parts)):
+            while submitted < len(parts) and len(inflight) < 2 * threads + 2:
+                inflight.append(client.compute(parts[submitted]))
+                submitted += 1
+            future = inflight.popleft()
+            try:
+                results = future.result()
+            except Exception as e:  # noqa: BLE001 - a partition lost (workers died): its files fail
+                lo, hi = bounds[k]
+                results = [failed_result(str(p), f"dask task failed: {type(e).__name__}: {str(e)[:160]}", sha,
+                                         retry=True) for p, sha in todo[lo:hi]]
+            del future
+            yield from results
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+# ---------------------------------------------------------------- parquet
+
+def arrow_schema(model) -> "pyarrow.Schema":  # noqa: F821
+    """The Arrow schema of a pydantic model (nested models become structs, lists lists)."""
+    import pyarrow as pa
+    return pa.schema([pa.field(name, _arrow_type(f.annotation), nullable=True)
+                      for name, f in model.model_fields.items()])
+
+
+def _arrow_type(annotation):
+    import pyarrow as pa
+    from pydantic import BaseModel
+
+    origin, args = typing.get_origin(annotation), typing.get_args(annotation)
+    if origin in (typing.Union, types.UnionType):
+        inner = [a for a in args if a is not type(None)]
+        return _arrow_type(inner[0]) if len(inner) == 1 else pa.string()
+    if origin is typing.Literal:
+        return pa.string()
+    if origin in (list, tuple, set, frozenset):
+        return pa.list_(_arrow_type(args[0]))
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return pa.struct([pa.field(n, _arrow_type(f.annotation)) for n, f in annotation.model_fields.items()])
+    return {str: pa.string(), int: pa.int64(), float: pa.float64(), bool: pa.bool_()}.get(annotation, pa.string())
+
+
+def write_parquet(documents_jsonl: Path, out_dir: Path, rows_per_file: int = 2000) -> int:
+    """Write the articles of documents.jsonl as Parquet files `part-00000.parquet`, … under
+    out_dir, reading `rows_per_file` lines at a time (memory stays flat); the folder is
+    replaced as a whole. One schema for every part, from `schemas.Article`. Returns the
+    number of parts."""
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from schemas import Article
+
+    schema = arrow_schema(Article)
+    out_dir = Path(out_dir)
+    tmp = out_dir.with_name(out_dir.name + f".tmp{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    parts = 0
+
+    def flush(rows: list) -> None:
+        nonlocal parts
+        pq.write_table(pa.Table.from_pylist(rows, schema=schema), tmp / f"part-{parts:05d}.parquet")
+        parts += 1
+
+    try:
+        rows: list = []
+        with open(documents_jsonl, encoding="utf-8") as f:
+            for line in f:
+                if line.strip():
+                    rows.append(json.loads(line))
+                if len(rows) >= rows_per_file:
+                    flush(rows)
+                    rows = []
+        if rows or not parts:
+            flush(rows)  # an empty corpus still gets one (empty) part with the schema
+        old = out_dir.with_name(out_dir.name + f".old{os.getpid()}")
+        if out_dir.exists():
+            os.replace(out_dir, old)
+        os.replace(tmp, out_dir)
+        shutil.rmtree(old, ignore_errors=True)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return parts

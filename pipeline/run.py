@@ -5,23 +5,28 @@
 reason); a bad file never stops the run.
 
 Results are kept per file in a cache (`out_dir/.fedreports/cache.sqlite`, keyed by source
-path, content hash and pipeline version) as they are produced, and the outputs are then
-assembled from it and swapped in atomically. A re-run skips unchanged files, and a run
-killed at any moment resumes where it stopped with the same final result.
+path, content hash, pipeline version and the settings that shape results) as they are
+produced, and the outputs are then assembled from it and swapped in atomically. A re-run
+skips unchanged files, re-processes changed ones, drops deleted ones and ends with the same
+documents.jsonl, manifest.jsonl and practices.db as a fresh run; a run killed at any moment
+resumes where it stopped with the same final result.
+
+Articles are serialised to JSON where they are produced (in the worker process), so the
+parent only moves strings: into the cache, then verbatim into documents.jsonl.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
-import json
 import os
 import sqlite3
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Iterator, Optional
+from typing import Callable, Iterable, Optional
 
-from pipeline import __version__, pipeline_version
+from pipeline import pipeline_version
 from pipeline.readers import ReadError, read_file, sha256_of
 from pipeline.settings import DEFAULT, Settings
 from schemas import Article, ManifestEntry
@@ -31,9 +36,26 @@ STAGES = ("read", "clean", "segment", "extract", "link")
 
 @dataclass
 class FileResult:
+    """What happened to one file: its manifest entry and its articles as documents.jsonl lines."""
+
     entry: ManifestEntry
-    articles: list[Article]
+    documents: str = ""  # one Article JSON per line, exactly as written to documents.jsonl
+    relevant: int = 0  # how many of the articles are relevant
     timings: dict[str, float] = field(default_factory=dict)
+    # a failure that says nothing about the file (timed out, worker died): not reused next run
+    retry: bool = False
+
+    @classmethod
+    def of(cls, entry: ManifestEntry, articles: list[Article], timings: Optional[dict[str, float]] = None,
+           retry: bool = False) -> "FileResult":
+        """A result from Article models; returns it with the articles serialised."""
+        return cls(entry, "".join(a.model_dump_json() + "\n" for a in articles),
+                   sum(a.relevant for a in articles), dict(timings or {}), retry)
+
+    @property
+    def articles(self) -> list[Article]:
+        """The articles parsed back into models (for callers that want them; the run does not)."""
+        return [Article.model_validate_json(line) for line in self.documents.splitlines()]
 
 
 @dataclass
@@ -49,6 +71,8 @@ class RunSummary:
     timings: dict[str, float] = field(default_factory=lambda: defaultdict(float))
     seconds: float = 0.0
     bytes: int = 0
+    # seconds to load the pipeline (dictionaries, gazetteer), the slowest worker's
+    startup: float = 0.0
 
     @property
     def exit_code(self) -> int:
@@ -107,13 +131,26 @@ def doc_id(source: str, article: int) -> str:
     return f"{hashlib.sha1(source.encode('utf-8')).hexdigest()[:12]}-{article}"
 
 
+WARM_UP = "永善县妇联帮助481名妇女争取创业贷款5666万元。"
+
+
 class Processor:
     """Turns one file into its manifest entry and articles. Loads the pipeline once."""
 
     def __init__(self, settings: Settings = DEFAULT):
+        started = time.perf_counter()
         from pipeline import nlp
         self.settings = settings
         self.nlp = nlp.load()
+        # one short article through every component, so that what is loaded on first use (the
+        # jieba dictionary, word lists) is loaded here and not charged to the first file
+        try:
+            self.nlp(WARM_UP)
+        except Exception:  # noqa: BLE001 - a broken component shows on the real files, reported there
+            pass
+        # seconds spent loading (imports, dictionaries, gazetteer); reported with the first file
+        self.load_seconds = time.perf_counter() - started
+        self.load_reported = False
 
     def process(self, path: Path, sha256: Optional[str] = None) -> FileResult:
         from pipeline.clean import clean
@@ -121,20 +158,22 @@ class Processor:
 
         source = str(path)
         t = {s: 0.0 for s in STAGES}
+        if not self.load_reported:
+            t["startup"], self.load_reported = self.load_seconds, True
         size = _size(path)
         try:
             sha = sha256 or sha256_of(path)
         except OSError as e:
-            return FileResult(ManifestEntry(source=source, status="failed", reason=f"cannot read: {e.strerror}", bytes=size), [])
+            return FileResult(ManifestEntry(source=source, status="failed", reason=f"cannot read: {e.strerror}", bytes=size), timings=t)
         t0 = time.perf_counter()
         try:
             raw = read_file(path, self.settings)
         except ReadError as e:
             t["read"] = time.perf_counter() - t0
-            return FileResult(ManifestEntry(source=source, status="failed", reason=str(e), sha256=sha, bytes=size), [], t)
+            return FileResult(ManifestEntry(source=source, status="failed", reason=str(e), sha256=sha, bytes=size), timings=t)
         except Exception as e:  # a reader bug must not stop the run either
             return FileResult(ManifestEntry(source=source, status="failed", sha256=sha, bytes=size,
-                                            reason=f"reader error: {type(e).__name__}: {str(e)[:160]}"), [], t)
+                                            reason=f"reader error: {type(e).__name__}: {str(e)[:160]}"), timings=t)
         t["read"] = time.perf_counter() - t0
         try:
             t0 = time.perf_counter()
@@ -142,7 +181,7 @@ class Processor:
             t["clean"] = time.perf_counter() - t0
             if not cleaned:
                 return FileResult(ManifestEntry(source=source, status="failed", reason="no text left after cleaning",
-                                                sha256=sha, reader=raw.reader, bytes=size), [], t)
+                                                sha256=sha, reader=raw.reader, bytes=size), timings=t)
             articles = []
             for i, art in enumerate(cleaned):
                 t0 = time.perf_counter()
@@ -166,12 +205,12 @@ class Processor:
                 articles.append(article)
         except Exception as e:  # an extractor bug: report the file, keep the run going
             return FileResult(ManifestEntry(source=source, status="failed", sha256=sha, reader=raw.reader, bytes=size,
-                                            reason=f"pipeline error: {type(e).__name__}: {str(e)[:160]}"), [], t)
+                                            reason=f"pipeline error: {type(e).__name__}: {str(e)[:160]}"), timings=t)
         status = "partial" if raw.cut else "ok"
         reason = "; ".join(raw.cut) if raw.cut else None
         entry = ManifestEntry(source=source, status=status, reason=reason, articles=len(articles),
                               sha256=sha, reader=raw.reader, bytes=size)
-        return FileResult(entry, articles, t)
+        return FileResult.of(entry, articles, t)
 
 
 def _size(path: Path) -> int:
@@ -184,37 +223,74 @@ def _size(path: Path) -> int:
 _PROCESSOR: Optional[Processor] = None
 
 
-def process_file(path: Path, settings: Settings = DEFAULT, sha256: Optional[str] = None) -> FileResult:
-    """Process one file with this process's Processor (created on first use)."""
+def processor(settings: Settings = DEFAULT) -> Processor:
+    """This process's Processor for `settings` (created on first use, then kept)."""
     global _PROCESSOR
     if _PROCESSOR is None or _PROCESSOR.settings != settings:
         _PROCESSOR = Processor(settings)
-    return _PROCESSOR.process(path, sha256)
+    return _PROCESSOR
+
+
+def process_file(path: Path, settings: Settings = DEFAULT, sha256: Optional[str] = None) -> FileResult:
+    """Process one file with this process's Processor (created on first use)."""
+    return processor(settings).process(path, sha256)
+
+
+def failed_result(source: str, reason: str, sha256: Optional[str] = None, retry: bool = False) -> FileResult:
+    """A failed file that never reached (or never came back from) the pipeline."""
+    return FileResult(ManifestEntry(source=source, status="failed", reason=reason, sha256=sha256,
+                                    bytes=_size(Path(source))), retry=retry)
 
 
 # ---------------------------------------------------------------- result cache
 
+def result_version(settings: Settings = DEFAULT) -> str:
+    """The cache key part that is not the file: pipeline code and data, plus every setting
+    that can change a result (a re-run with other limits must not reuse old results)."""
+    shaping = {f.name: getattr(settings, f.name) for f in dataclasses.fields(settings)
+               if f.name not in Settings.RESULT_NEUTRAL}
+    digest = hashlib.sha1(repr(sorted(shaping.items())).encode()).hexdigest()[:8]
+    return f"{pipeline_version()}/{digest}"
+
+
 class ResultCache:
-    """Per-file results keyed by (source, sha256, pipeline version), committed as produced."""
+    """Per-file results keyed by (source, sha256, version), committed as produced."""
+
+    SCHEMA = 2  # PRAGMA user_version; a cache written by another layout is dropped, not misread
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(path)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
+        if self.db.execute("PRAGMA user_version").fetchone()[0] != self.SCHEMA:
+            self.db.execute("DROP TABLE IF EXISTS results")
+            self.db.execute(f"PRAGMA user_version={self.SCHEMA}")
+        # version is '' for a result that must be redone next run (FileResult.retry)
         self.db.execute("""CREATE TABLE IF NOT EXISTS results (
-            source TEXT PRIMARY KEY, sha256 TEXT, version TEXT,
-            entry TEXT NOT NULL, articles TEXT NOT NULL)""")
+            source TEXT PRIMARY KEY, sha256 TEXT, version TEXT NOT NULL,
+            status TEXT NOT NULL, articles INTEGER NOT NULL, relevant INTEGER NOT NULL, bytes INTEGER NOT NULL,
+            entry TEXT NOT NULL, documents TEXT NOT NULL)""")
         self.db.commit()
+
+    def keys(self) -> dict[str, tuple[Optional[str], str]]:
+        """source -> (sha256, version) of every stored result."""
+        return {s: (h, v) for s, h, v in self.db.execute("SELECT source, sha256, version FROM results")}
 
     def has(self, source: str, sha256: str, version: str) -> bool:
         return self.db.execute("SELECT 1 FROM results WHERE source=? AND sha256=? AND version=?",
                                (source, sha256, version)).fetchone() is not None
 
     def put(self, result: FileResult, version: str) -> None:
-        self.db.execute("INSERT OR REPLACE INTO results VALUES (?,?,?,?,?)",
-                        (result.entry.source, result.entry.sha256, version, result.entry.model_dump_json(),
-                         json.dumps([a.model_dump(mode="json") for a in result.articles], ensure_ascii=False)))
+        e = result.entry
+        self.db.execute("INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?)",
+                        (e.source, e.sha256, "" if result.retry else version, e.status, e.articles,
+                         result.relevant, e.bytes, e.model_dump_json(), result.documents))
+
+    def get(self, source: str) -> Optional[tuple[str, int, int, int, str, str]]:
+        """(status, articles, relevant, bytes, entry JSON, documents JSON lines) of one source."""
+        return self.db.execute("SELECT status, articles, relevant, bytes, entry, documents FROM results WHERE source=?",
+                               (source,)).fetchone()
 
     def commit(self) -> None:
         self.db.commit()
@@ -233,6 +309,9 @@ class ResultCache:
 
 # ---------------------------------------------------------------- the run
 
+COMMIT_EVERY_S = 0.5  # a killed run redoes at most this much work
+
+
 def _atomic_writer(path: Path):
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     return tmp, open(tmp, "w", encoding="utf-8")
@@ -248,54 +327,61 @@ def _commit_file(tmp: Path, path: Path, f) -> None:
 def run(inputs: Iterable[Path], out_dir: Path, settings: Settings = DEFAULT, workers: int = 1,
         engine: str = "local", scheduler: Optional[str] = None, store: bool = True,
         on_file: Optional[Callable[[FileResult], None]] = None, parquet: bool = False) -> RunSummary:
-    """Process the inputs and write documents.jsonl, manifest.jsonl and practices.db to out_dir."""
+    """Process the inputs and write documents.jsonl, manifest.jsonl and practices.db to out_dir.
+
+    workers: processes for the extraction (each loads the pipeline once); engine: "local" or
+    "dask" (scheduler: a Dask scheduler address, default a LocalCluster of `workers` processes).
+    Returns the RunSummary; on_file is called with each file's FileResult as it is produced."""
     started = time.perf_counter()
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     files, problems = discover(inputs)
-    version = pipeline_version()
+    version = result_version(settings)
     cache = ResultCache(out_dir / ".fedreports" / "cache.sqlite")
     summary = RunSummary()
     try:
         cache.forget_except({str(p) for p in files})
+        known = cache.keys()
         todo: list[tuple[Path, str]] = []
         for p in files:
             try:
                 sha = sha256_of(p)
             except OSError as e:
-                cache.put(FileResult(ManifestEntry(source=str(p), status="failed", reason=f"cannot read: {e.strerror}"), []), version)
+                cache.put(failed_result(str(p), f"cannot read: {e.strerror}", retry=True), version)
                 continue
-            if cache.has(str(p), sha, version):
+            if known.get(str(p)) == (sha, version):
                 summary.reused += 1
                 continue
             todo.append((p, sha))
+        del known
         cache.commit()
         from pipeline import engines
+        last_commit = time.monotonic()
         for result in engines.execute(todo, settings, workers=workers, engine=engine, scheduler=scheduler):
             cache.put(result, version)
-            cache.commit()
+            if time.monotonic() - last_commit > COMMIT_EVERY_S:
+                cache.commit()
+                last_commit = time.monotonic()
             for stage, secs in result.timings.items():
-                summary.timings[stage] += secs
+                if stage == "startup":
+                    summary.startup = max(summary.startup, secs)
+                else:
+                    summary.timings[stage] += secs
             if on_file:
                 on_file(result)
-        summary = _assemble(files, problems, cache, version, out_dir, summary, store, parquet)
+        cache.commit()
+        summary = _assemble(files, problems, cache, out_dir, summary, store, parquet)
     finally:
         cache.close()
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _results_in_order(files: list[Path], cache: ResultCache, version: str) -> Iterator[FileResult]:
-    for p in files:
-        row = cache.db.execute("SELECT entry, articles FROM results WHERE source=?", (str(p),)).fetchone()
-        if row is None:  # pragma: no cover - every file was processed above
-            yield FileResult(ManifestEntry(source=str(p), status="failed", reason="no result recorded"), [])
-            continue
-        yield FileResult(ManifestEntry.model_validate_json(row[0]),
-                         [Article.model_validate(a) for a in json.loads(row[1])])
-
-
-def _assemble(files, problems, cache, version, out_dir: Path, summary: RunSummary, store: bool, parquet: bool) -> RunSummary:
+def _assemble(files, problems, cache: ResultCache, out_dir: Path, summary: RunSummary, store: bool,
+              parquet: bool) -> RunSummary:
+    """Write documents.jsonl and manifest.jsonl from the cache in sorted source order (streaming),
+    then the database and Parquet partitions derived from documents.jsonl."""
+    t0 = time.perf_counter()
     docs_tmp, docs = _atomic_writer(out_dir / "documents.jsonl")
     man_tmp, man = _atomic_writer(out_dir / "manifest.jsonl")
     for entry in problems:
@@ -303,26 +389,46 @@ def _assemble(files, problems, cache, version, out_dir: Path, summary: RunSummar
         summary.files += 1
         summary.failed += 1
         summary.failures.append(entry)
-    for result in _results_in_order(files, cache, version):
-        e = result.entry
+    for p in files:
+        row = cache.get(str(p))
+        if row is None:  # pragma: no cover - every file was processed above
+            row = ("failed", 0, 0, 0, ManifestEntry(source=str(p), status="failed",
+                                                      reason="no result recorded").model_dump_json(), "")
+        status, articles, relevant, size, entry, documents = row
         summary.files += 1
-        summary.bytes += e.bytes
-        setattr(summary, e.status, getattr(summary, e.status) + 1)
-        if e.status == "failed":
-            summary.failures.append(e)
-        man.write(e.model_dump_json() + "\n")
-        for a in result.articles:
-            docs.write(a.model_dump_json() + "\n")
-            summary.articles += 1
-            summary.relevant += a.relevant
+        summary.bytes += size
+        setattr(summary, status, getattr(summary, status) + 1)
+        if status == "failed":
+            summary.failures.append(ManifestEntry.model_validate_json(entry))
+        man.write(entry + "\n")
+        docs.write(documents)
+        summary.articles += articles
+        summary.relevant += relevant
     _commit_file(docs_tmp, out_dir / "documents.jsonl", docs)
     _commit_file(man_tmp, out_dir / "manifest.jsonl", man)
+    summary.timings["assemble"] += time.perf_counter() - t0
     if store:
         t0 = time.perf_counter()
-        from pipeline.store import write_database
-        write_database(out_dir / "documents.jsonl", out_dir / "practices.db")
+        _write_database(out_dir / "documents.jsonl", out_dir / "practices.db")
         summary.timings["store"] += time.perf_counter() - t0
     if parquet:
+        t0 = time.perf_counter()
         from pipeline.engines import write_parquet
         write_parquet(out_dir / "documents.jsonl", out_dir / "parquet")
+        summary.timings["parquet"] += time.perf_counter() - t0
     return summary
+
+
+def _write_database(documents: Path, db: Path) -> None:
+    """Build the database into a new file and swap it in: a re-run never updates an old
+    database in place, so an incremental run ends with exactly what a fresh run writes."""
+    from pipeline.store import write_database
+    tmp = db.with_name(db.name + f".tmp{os.getpid()}")
+    for stale in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm"), tmp.with_name(tmp.name + "-journal")):
+        stale.unlink(missing_ok=True)
+    try:
+        write_database(documents, tmp)
+        if tmp.exists():
+            os.replace(tmp, db)
+    finally:
+        tmp.unlink(missing_ok=True)

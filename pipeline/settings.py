@@ -26,6 +26,18 @@ class Settings:
     read_timeout_s: float = 60.0
     # A single line longer than this is broken at sentence marks before cleaning.
     max_line_chars: int = 20_000
+    # Wall-clock seconds one file may take through the whole pipeline (read to link) in a
+    # worker process; the worker is then killed and replaced and the file reported failed,
+    # "timed out after N s". Enforced where files run in worker processes: --workers 2 or
+    # more, or isolate=1. Above read_timeout_s, so the PDF reader's own page cut comes first.
+    file_timeout_s: float = 300.0
+    # 1: with --workers 1, still run the files in one worker subprocess, so file_timeout_s
+    # applies and a reader that crashes the interpreter cannot end the run; 0: --workers 1
+    # runs the files in this process (the fast path, no per-file time limit).
+    isolate: int = 0
+
+    # settings that never change a file's result, so changing them keeps cached results
+    RESULT_NEUTRAL = frozenset({"file_timeout_s", "isolate"})
 
     @classmethod
     def from_env(cls, **overrides) -> "Settings":

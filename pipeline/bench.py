@@ -1,0 +1,352 @@
+"""Benchmark: the whole `run` job against bare jieba segmentation of the same text.
+
+    python -m pipeline.bench --docs 1000,10000 --workers 1,2
+    fedreports bench --docs 1000 --workers 1,2
+
+For each corpus size it builds a corpus of that many files by copying the sample and dev
+documents under distinct names (round robin), then for each configuration runs the whole
+pipeline (read, clean, segment, extract, link, store) in a fresh process into a fresh
+output folder and prints one table row: documents/s, MB/s, the ratio to bare jieba
+(the headline figure), the speed-up over one worker, peak memory of the whole process
+tree (the run and its workers, sampled every 50 ms), pipeline start-up, and seconds per
+stage (summed over workers, so they exceed the wall time when workers run in parallel).
+
+The jieba reference is `jieba.lcut` (default dictionary, HMM on, dictionary loaded before
+timing) over the reader's text of the same corpus files, in order, for at least
+`--jieba-seconds` (and at least one copy of every distinct source file), in MB of input
+file per second. Throughput figures are end to end: from starting the process to its exit.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Optional
+
+STAGES = ("read", "clean", "segment", "extract", "link", "assemble", "store")
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def default_sources() -> list[Path]:
+    """The bundled sample corpus, plus the shared dev documents when they are present."""
+    shared = Path(os.environ.get("FEDREPORTS_SHARED", ROOT.parent / "shared"))
+    return [p for p in (ROOT / "corpus", shared / "dev" / "docs") if p.is_dir()]
+
+
+def source_files(sources: list[Path]) -> list[Path]:
+    files: list[Path] = []
+    for s in sources:
+        files += sorted(p for p in Path(s).rglob("*") if p.is_file()) if Path(s).is_dir() else [Path(s)]
+    if not files:
+        raise SystemExit(f"no source documents in {', '.join(map(str, sources)) or '(none)'}")
+    return files
+
+
+def build_corpus(files: list[Path], docs: int, folder: Path) -> int:
+    """Copy `files` round robin into `folder` as `docs` files with distinct names (1,000 per
+    subfolder); returns the corpus size in bytes. A complete corpus left by --keep is reused."""
+    marker = folder.with_name(folder.name + ".complete")  # outside the corpus: not an input file
+    if marker.exists() and marker.read_text() == str(docs) and folder.is_dir():
+        return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    shutil.rmtree(folder, ignore_errors=True)
+    total = 0
+    for i in range(docs):
+        src = files[i % len(files)]
+        dst = folder / f"{i // 1000:03d}" / f"{i:06d}_{src.name}"
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+        total += src.stat().st_size
+    marker.write_text(str(docs))
+    return total
+
+
+def corpus_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.is_file())
+
+
+@dataclass
+class JiebaReference:
+    files: int
+    bytes: int
+    seconds: float
+
+    @property
+    def mb_per_s(self) -> float:
+        return self.bytes / 1e6 / self.seconds if self.seconds else 0.0
+
+    @property
+    def docs_per_s(self) -> float:
+        return self.files / self.seconds if self.seconds else 0.0
+
+
+def jieba_reference(files: list[Path], seconds: float, distinct: int) -> JiebaReference:
+    """Time `jieba.lcut` (default dictionary, HMM on) over the reader's text of `files` in
+    order, streaming, until `seconds` have been spent and at least `distinct` files are done."""
+    import logging
+
+    import jieba
+
+    from pipeline.readers import ReadError, read_file
+
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    done = size = 0
+    spent = 0.0
+    for path in files:
+        try:
+            text = read_file(path).text
+        except ReadError:
+            continue
+        t0 = time.perf_counter()
+        jieba.lcut(text, HMM=True)
+        spent += time.perf_counter() - t0
+        done += 1
+        size += path.stat().st_size
+        if spent >= seconds and done >= distinct:
+            break
+    return JiebaReference(done, size, spent)
+
+
+@dataclass
+class Measurement:
+    docs: int
+    workers: int
+    engine: str
+    wall_s: float
+    bytes: int
+    ok: int = 0
+    failed: int = 0
+    articles: int = 0
+    startup_s: float = 0.0
+    peak_rss_mb: float = 0.0
+    load1: float = 0.0
+    stages: dict = field(default_factory=dict)
+    docs_per_s: float = 0.0
+    mb_per_s: float = 0.0
+    x_jieba: float = 0.0
+    speedup: Optional[float] = None
+
+
+def _tree_rss(proc) -> int:
+    import psutil
+    total = 0
+    try:
+        members = [proc] + proc.children(recursive=True)
+    except psutil.Error:
+        return 0
+    for p in members:
+        try:
+            total += p.memory_info().rss
+        except psutil.Error:
+            pass
+    return total
+
+
+def measure(corpus: Path, out: Path, docs: int, size: int, workers: int, engine: str) -> Measurement:
+    """Run the pipeline on `corpus` in a fresh process into a fresh `out`; sample the peak
+    resident memory of that process and all its descendants (summed) every 50 ms."""
+    import psutil
+
+    shutil.rmtree(out, ignore_errors=True)
+    load1 = os.getloadavg()[0]
+    cmd = [sys.executable, "-m", "pipeline.bench", "--measure", str(corpus), str(out), str(workers), engine]
+    started = time.perf_counter()
+    child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    peak = 0
+    stop = threading.Event()
+
+    def sample() -> None:
+        nonlocal peak
+        proc = psutil.Process(child.pid)
+        while not stop.is_set():
+            peak = max(peak, _tree_rss(proc))
+            stop.wait(0.05)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout, stderr = child.communicate()
+    wall = time.perf_counter() - started
+    stop.set()
+    sampler.join()
+    if child.returncode not in (0, 3):
+        raise RuntimeError(f"benchmark run failed ({child.returncode}): {stderr.strip()[-2000:]}")
+    res = json.loads(stdout.strip().splitlines()[-1])
+    m = Measurement(docs=docs, workers=workers, engine=engine, wall_s=wall, bytes=size, ok=res["ok"],
+                    failed=res["failed"], articles=res["articles"], startup_s=res["startup"],
+                    peak_rss_mb=peak / 2**20, load1=load1, stages={s: res["timings"].get(s, 0.0) for s in STAGES})
+    m.docs_per_s = docs / wall
+    m.mb_per_s = size / 1e6 / wall
+    return m
+
+
+def _measure_child(corpus: str, out: str, workers: str, engine: str) -> None:
+    """`--measure`: one run; prints its summary as one JSON line."""
+    from pipeline.run import run
+    from pipeline.settings import Settings
+
+    s = run([Path(corpus)], Path(out), Settings.from_env(), workers=int(workers), engine=engine)
+    print(json.dumps({"ok": s.ok + s.partial, "failed": s.failed, "articles": s.articles, "startup": s.startup,
+                      "timings": dict(s.timings), "seconds": s.seconds}))
+    sys.exit(s.exit_code)
+
+
+def _startup_child() -> None:
+    """`--startup`: load the pipeline in a fresh process; prints the seconds as JSON."""
+    t0 = time.perf_counter()
+    from pipeline.run import Processor
+    imported = time.perf_counter()
+    p = Processor()
+    print(json.dumps({"imports": imported - t0, "load": p.load_seconds, "total": time.perf_counter() - t0}))
+
+
+def startup() -> dict:
+    """Pipeline start-up in a fresh process (caches as they are): seconds to import and load,
+    and `process` = from starting the interpreter to a loaded pipeline."""
+    t0 = time.perf_counter()
+    res = subprocess.run([sys.executable, "-m", "pipeline.bench", "--startup"], capture_output=True, text=True, check=True)
+    out = json.loads(res.stdout.strip().splitlines()[-1])
+    out["process"] = time.perf_counter() - t0
+    return out
+
+
+@dataclass
+class BenchReport:
+    cpus: int
+    sources: int
+    jieba: JiebaReference
+    startup: dict
+    rows: list[Measurement]
+    corpus_bytes: dict
+
+
+def bench(docs: list[int], workers: list[int], engine: str = "local", sources: Optional[list[Path]] = None,
+          work_dir: Optional[Path] = None, keep: bool = False, jieba_seconds: float = 10.0,
+          echo=None) -> BenchReport:
+    """Build corpora of each size in `docs`, run every `workers` count on each; returns the report.
+    echo, when given, is called with each line of the table as soon as it is known."""
+    files = source_files(sources or default_sources())
+    made = work_dir is None
+    work = Path(work_dir or tempfile.mkdtemp(prefix="fedreports-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    rows: list[Measurement] = []
+    sizes: dict[int, int] = {}
+    try:
+        corpora = {}
+        for n in sorted(set(docs)):
+            corpora[n] = work / f"corpus-{n}"
+            sizes[n] = build_corpus(files, n, corpora[n])
+        biggest = corpora[max(corpora)]
+        ref = jieba_reference(corpus_files(biggest), jieba_seconds, min(len(files), max(corpora)))
+        start = startup()
+        if echo:
+            for line in header_lines(os.cpu_count() or 1, len(files), ref, start, sizes):
+                echo(line)
+        for n in docs:
+            one = None
+            for w in workers:
+                m = measure(corpora[n], work / f"out-{n}-w{w}-{engine}", n, sizes[n], w, engine)
+                m.x_jieba = m.mb_per_s / ref.mb_per_s if ref.mb_per_s else 0.0
+                if w == 1:
+                    one = m
+                if one is not None:
+                    m.speedup = one.wall_s / m.wall_s
+                if not keep:
+                    shutil.rmtree(work / f"out-{n}-w{w}-{engine}", ignore_errors=True)
+                rows.append(m)
+                if echo:
+                    echo(_line(row_cells(m)))
+    finally:
+        if not keep:
+            if made:
+                shutil.rmtree(work, ignore_errors=True)
+            else:
+                for n in set(docs):
+                    shutil.rmtree(work / f"corpus-{n}", ignore_errors=True)
+                    (work / f"corpus-{n}.complete").unlink(missing_ok=True)
+    return BenchReport(os.cpu_count() or 1, len(files), ref, start, rows, sizes)
+
+
+COLUMNS = ("docs", "workers", "engine", "ok", "failed", "wall_s", "docs/s", "MB/s", "x_jieba", "speedup",
+           "peak_rss_MB", "startup_s") + tuple(f"{s}_s" for s in STAGES) + ("load1",)
+
+
+def row_cells(m: Measurement) -> list[str]:
+    return [str(m.docs), str(m.workers), m.engine, str(m.ok), str(m.failed), f"{m.wall_s:.2f}", f"{m.docs_per_s:.1f}",
+            f"{m.mb_per_s:.3f}", f"{m.x_jieba:.2f}", "-" if m.speedup is None else f"{m.speedup:.2f}",
+            f"{m.peak_rss_mb:.0f}", f"{m.startup_s:.2f}"] + [f"{m.stages.get(s, 0.0):.2f}" for s in STAGES] + \
+           [f"{m.load1:.2f}"]
+
+
+def _line(cells) -> str:
+    return "  ".join(f"{c:>{max(len(h), 7)}}" for c, h in zip(cells, COLUMNS))
+
+
+def header_lines(report_cpus: int, sources: int, ref: JiebaReference, start: dict, sizes: dict) -> list[str]:
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    corpora = ", ".join(f"{n} docs = {b / 1e6:.1f} MB" for n, b in sorted(sizes.items()))
+    return [
+        f"fedreports bench: {report_cpus} CPUs, load average {load}; corpora from {sources} source files: {corpora}",
+        f"jieba.lcut reference (default dictionary, HMM on): {ref.mb_per_s:.3f} MB/s, {ref.docs_per_s:.1f} docs/s "
+        f"({ref.files} files, {ref.bytes / 1e6:.2f} MB in {ref.seconds:.2f} s)",
+        f"start-up in a fresh process: {start['total']:.2f} s to a loaded pipeline (imports {start['imports']:.2f} s, "
+        f"dictionaries and components {start['load']:.2f} s); {start['process']:.2f} s with interpreter start",
+        _line(COLUMNS),
+    ]
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--measure"]:
+        _measure_child(*argv[1:5])
+        return 0
+    if argv[:1] == ["--startup"]:
+        _startup_child()
+        return 0
+    ap = argparse.ArgumentParser(prog="python -m pipeline.bench", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--docs", default="1000", help="corpus sizes, comma-separated (default 1000)")
+    ap.add_argument("--workers", default="1", help="worker counts, comma-separated (default 1)")
+    ap.add_argument("--engine", default="local", choices=("local", "dask"))
+    ap.add_argument("--source", action="append", type=Path, help="folder of documents to copy (repeatable)")
+    ap.add_argument("--work-dir", type=Path, help="where corpora and outputs go (default: a new temp folder)")
+    ap.add_argument("--keep", action="store_true", help="keep corpora and outputs")
+    ap.add_argument("--jieba-seconds", type=float, default=10.0, help="minimum seconds of jieba reference timing")
+    ap.add_argument("--json", action="store_true", help="print one JSON object per row instead of the table")
+    a = ap.parse_args(argv)
+    report = bench(_ints(a.docs), _ints(a.workers), a.engine, a.source, a.work_dir, a.keep, a.jieba_seconds,
+                   echo=None if a.json else lambda line: print(line, flush=True))
+    if a.json:
+        print_report(report, as_json=True)
+    return 0
+
+
+def print_report(report: BenchReport, as_json: bool = False, echo=print) -> None:
+    if as_json:
+        for m in report.rows:
+            echo(json.dumps({**asdict(m), "jieba_mb_per_s": report.jieba.mb_per_s, "startup": report.startup}))
+        return
+    for line in header_lines(report.cpus, report.sources, report.jieba, report.startup, report.corpus_bytes):
+        echo(line)
+    for m in report.rows:
+        echo(_line(row_cells(m)))
+
+
+def _ints(text: str) -> list[int]:
+    try:
+        values = [int(x) for x in str(text).split(",") if x.strip()]
+    except ValueError:
+        raise SystemExit(f"expected comma-separated numbers, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise SystemExit(f"expected numbers of at least 1, got {text!r}")
+    return values
+
+
+if __name__ == "__main__":
+    sys.exit(main())
