@@ -1,9 +1,369 @@
-"""Outcomes (placeholder until the outcome extractor lands)."""
+"""Outcomes: honours received, promotion by a higher level, media coverage, quantified results.
+
+    >>> [h.name for h in find_honours("被全国妇联评为“第十二届全国家庭工作先进集体”。")]
+    ['第十二届全国家庭工作先进集体']
+
+Honours are read as lists after an award verb: "获评全国“最美家庭”3户、省级“最美家庭”6户"
+gives 全国最美家庭 and 省级最美家庭 (a level prefix belongs to the title; an unquoted item
+without one takes the level, and a bare title ending the stem, of the item before it:
+"全省妇联系统先进集体1个、先进个人1名" -> 全省妇联系统先进个人). `find_honours` is also used by
+the programme extractor, so that an honour is not taken for a programme.
+
+The vocabulary (award verbs, levels, title endings, outlet names, promotion patterns) is
+in `extractors/data/outcomes.yaml`, loaded once by `vocabulary()`.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Optional
+
+import yaml
 from spacy.language import Language
 from spacy.tokens import Doc
+
+from extractors.sentences import sentence_at
+from extractors.spans import set_spans
+from schemas import Outcome
+
+_CJK = "\u4e00-\u9fff"
+_QUOTES = "“”‘’「」『』〝〞\""
+_STRIP_QUOTES = re.compile(f"[{_QUOTES}《》]")
+_NUM = r"(?:\d+(?:\.\d+)?|[一二三四五六七八九十百千万两]+)"
+
+
+def _alt(words) -> str:
+    """A regex alternation of literal words, longest first."""
+    return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
+
+
+@dataclass(frozen=True)
+class OutcomeVocabulary:
+    """Compiled patterns of outcomes.yaml."""
+
+    triggers: re.Pattern          # award verbs; group names say the kind
+    levels: re.Pattern            # a level or place prefix at the start of a title
+    title_end: re.Pattern         # a title ending at the end of an item
+    title_then_person: re.Pattern  # a title ending followed by a person's name
+    title_suffixes: frozenset
+    tails: re.Pattern             # 荣誉 / 称号 … at the end of an item
+    generic: frozenset
+    lead_count: re.Pattern
+    trail_count: re.Pattern
+    etc_run: re.Pattern           # "A、B、C等工作先进集体" as one title
+    promotion: re.Pattern
+    media_verb: re.Pattern
+    outlet: re.Pattern
+    organisation: re.Pattern
+    result_cue: re.Pattern
+    number: re.Pattern
+
+
+@functools.lru_cache(maxsize=1)
+def vocabulary() -> OutcomeVocabulary:
+    """The outcome vocabulary, read from extractors/data/outcomes.yaml once per process."""
+    data = yaml.safe_load(resources.files("extractors").joinpath("data/outcomes.yaml").read_text(encoding="utf-8"))
+    suffixes = _alt(data["title_suffixes"])
+    units = _alt(data["count_units"])
+    levels = _alt([w for w in data["levels"] if len(w) > 1])
+    single_levels = "".join(w for w in data["levels"] if len(w) == 1)
+    tails = _alt(data["title_tails"])
+    triggers = "|".join([
+        "(?P<strong>" + "|".join(f"(?:{p})" for p in data["strong_triggers"]) + ")",
+        "(?P<title>" + "|".join(f"(?:{p})" for p in data["title_triggers"]) + ")",
+        "(?P<weak>" + "|".join(f"(?:{p})" for p in data["weak_triggers"]) + ")",
+    ])
+    outlet_titles = _alt(data["outlet_title_heads"])
+    outlet = (f"《[^《》\n]{{1,20}}(?:{outlet_titles})》"
+              f"|[{_CJK}]{{2,10}}?(?:{_alt(data['outlet_suffixes'])})"
+              f"|{_alt(data['outlets'])}"
+              f"|[{_CJK}]{{2,4}}网(?=[、,和及等与])")
+    return OutcomeVocabulary(
+        triggers=re.compile(triggers),
+        levels=re.compile(rf"^(?:\d{{4}}年度?)?(?:(?:{levels})(?!级以上)|[{single_levels}](?!妇联|委|政府|级|直)|(?!其中|共|全|各)[{_CJK}Xx]{{2,4}}?(?:省|市|州|县|区)(?!级|妇联|委|政府))"),
+        title_end=re.compile(f"(?:{suffixes})$"),
+        title_then_person=re.compile(f"^(.*(?:{suffixes}))([{_CJK}]{{2,4}})$"),
+        title_suffixes=frozenset(data["title_suffixes"]),
+        tails=re.compile(f"(?:{tails})$"),
+        generic=frozenset(data["generic_awards"]),
+        lead_count=re.compile(rf"^(?:其中|共|另有)?(?:\d+(?:\.\d+)?(?!年|\d)(?:余|多)?(?:{units})?|[一二三四五六七八九十百千两]+(?:余|多)?(?:{units}))"),
+        trail_count=re.compile(rf"{_NUM}(?:余|多)?(?:{units})(?:余|多)?$|\d+$"),
+        etc_run=re.compile(rf"^([^,。;!?\n]*?等[^,。;、等!?\n]*?(?:{suffixes}))(?:{tails})?(?=[,。;!?\n]|$)"),
+        promotion=re.compile("|".join(f"(?:{p})" for p in data["promotion_patterns"])),
+        media_verb=re.compile(_alt(data["media_verbs"])),
+        outlet=re.compile(outlet),
+        organisation=re.compile(rf"(?:[{_CJK}]{{0,10}}?(?:全国|省|市|县|区|州|镇|乡|街道|国家))?(?:妇联|妇女联合会|妇女儿童工作委员会|委员会|人民政府|政府|党委|[省市县区]委|民政部|部|厅|局|领导小组)"),
+        result_cue=re.compile(_alt(data["result_cues"])),
+        number=re.compile(rf"\d+(?:\.\d+)?(?:万|亿)?(?:余|多)?(?:{units}|%|元|万元|亿元)"),
+    )
+
+
+# ---------------------------------------------------------------- honours
+
+@dataclass(frozen=True)
+class HonourItem:
+    """One title in an honour list."""
+
+    start: int            # offset of the item (level prefix .. title end) in the text
+    end: int
+    name: str             # the title without quotes, level prefix included
+    by: Optional[str]     # awarding body where stated ("被全国妇联评为…")
+    strong: bool          # after an award verb (not a weak designation verb such as 创建)
+    titled: bool          # ends in a title ending (先进集体, 示范基地 …)
+
+
+# sentence ends; "?" and "!" only before a space, a quote or the end (a "?" between letters
+# is a character lost in conversion)
+_SENT_END = re.compile(r"[。\n]|[!?](?=[\s”’」』]|$)")
+_ITEM_SEP = re.compile(r"[、,;]|”(?=“)|(?<=[”\d个名户家项所])(?:和|及|以及|与)|(?:和|及|以及|与)(?=“|全国|国家级|省级|市级|县级|区级)")
+
+
+def find_honours(text: str, vocab: Optional[OutcomeVocabulary] = None) -> list[HonourItem]:
+    """Honour titles of `text`, in order, one per mention (not yet de-duplicated)."""
+    v = vocab or vocabulary()
+    triggers = list(v.triggers.finditer(text))
+    starts = {m.start() for m in triggers}
+    out: list[HonourItem] = []
+    for m in triggers:
+        kind = "strong" if m.group("strong") else "title" if m.group("title") else "weak"
+        by = m.groupdict().get("by")
+        end_m = _SENT_END.search(text, m.end())
+        limit = min(end_m.start() if end_m else len(text), m.end() + 240)
+        out.extend(_honour_list(text, m.end(), limit, kind, by, starts, v))
+    return out
+
+
+def _honour_list(text: str, pos: int, limit: int, kind: str, by: Optional[str], trigger_starts: set,
+                 v: OutcomeVocabulary) -> list[HonourItem]:
+    segment = text[pos:limit]
+    run = v.etc_run.match(segment)
+    if run:  # "市妇联系统儿少、宣传、维权、办公室等工作先进集体荣誉": one title
+        name = _STRIP_QUOTES.sub("", run.group(1)).strip()
+        return [HonourItem(pos, pos + run.end(1), name, by, kind != "weak", True)] if len(name) <= 40 else []
+    # raw items between separators
+    raw, last = [], pos
+    for sep in _ITEM_SEP.finditer(text, pos, limit):
+        e = sep.start() + (1 if sep.group(0) == "”" else 0)
+        raw.append((last, e, text[sep.start():sep.end()] if sep.group(0) != "”" else ""))
+        last = sep.end()
+    raw.append((last, limit, ""))
+    items: list[HonourItem] = []
+    level, stem, prev_quoted, prev_count = "", None, False, False
+    for s, e, _sep in raw:
+        if any(s <= t < e for t in trigger_starts):
+            break  # a new award verb starts its own list
+        item = _parse_item(text, s, e, v)
+        if item is None:
+            break
+        s2, e2, name, quoted, had_count, ended = item
+        in_quote = _quote_depth(text, pos, s2) > 0
+        quoted = quoted or in_quote
+        lv = v.levels.match(name)
+        own_level = lv.group(0) if lv and lv.end() < len(name) else ""
+        titled = bool(v.title_end.search(name))
+        body = name[len(own_level):]
+        if not body or body in v.generic or len(name) > 30:
+            break
+        # a quoted item is a title when nothing but a level stands outside its quotes
+        bare_quote = quoted and not _outside_text(text[s2:e2], in_quote)[len(own_level):]
+        if kind == "weak":
+            ok = titled
+        elif kind == "title":
+            ok = titled or bare_quote
+        else:
+            ok = titled or bare_quote or bool(own_level) and not quoted
+        if not ok:
+            break
+        if own_level:
+            level = own_level
+        elif level and not (quoted and prev_count):
+            # an unquoted (or directly following) item shares the level of the one before
+            name = level + (stem or "") + name if name in v.title_suffixes and not prev_quoted else level + name
+        elif level:
+            level = ""  # the chain of shared levels ends here
+        elif name in v.title_suffixes and stem and not prev_quoted:
+            name = stem + name
+        lv = v.levels.match(name)
+        body = name[lv.end():] if lv and lv.end() < len(name) else name
+        t = v.title_end.search(body)
+        stem = body[:t.start()] if t and t.start() > 0 else None
+        items.append(HonourItem(s2, e2, name, by, kind != "weak", titled))
+        prev_quoted, prev_count = quoted, had_count
+        if ended:
+            break
+    return items
+
+
+def _parse_item(text: str, s: int, e: int, v: OutcomeVocabulary):
+    """(start, end, name, quoted, had_count, ends_list) of one raw list item, or None."""
+    while s < e and text[s] in " \u3000":
+        s += 1
+    while e > s and text[e - 1] in " \u3000":
+        e -= 1
+    raw = text[s:e]
+    ended = False
+    etc = _outside_quotes_index(raw, "等")
+    if etc is not None:
+        raw, ended = raw[:etc], True
+        e = s + etc
+    lead = v.lead_count.match(raw)
+    if lead and lead.end() < len(raw):
+        s += lead.end()
+        raw = raw[lead.end():]
+    had_count = False
+    for _ in range(2):
+        t = v.trail_count.search(raw)
+        if t and t.start() > 0:
+            raw, had_count = raw[:t.start()], True
+            e = s + len(raw)
+        tail = v.tails.search(raw)
+        if tail and tail.start() > 0:
+            raw = raw[:tail.start()]
+            e = s + len(raw)
+    quoted = any(c in _QUOTES for c in raw)
+    name = _STRIP_QUOTES.sub("", raw).strip()
+    person = v.title_then_person.match(name)
+    if person and person.group(2) not in v.title_suffixes and not v.title_end.search(name):
+        cut = len(name) - len(person.group(2))
+        name = name[:cut]
+        # shorten the span by the person's name as written
+        e = s + raw.rfind(person.group(2)) if person.group(2) in raw else e
+    if not name or not re.search(f"[{_CJK}]", name):
+        return None
+    while e > s and text[e - 1] in "”’」』":
+        e -= 1
+    while s < e and text[s] in "“‘「『":
+        s += 1
+    return s, e, name, quoted, had_count, ended
+
+
+def _quote_depth(text: str, a: int, b: int) -> int:
+    """How many quotes opened in text[a:b] are still open at b."""
+    depth = 0
+    for c in text[a:b]:
+        if c in "“‘「『":
+            depth += 1
+        elif c in "”’」』":
+            depth = max(0, depth - 1)
+    return depth
+
+
+def _outside_text(s: str, inside: bool = False) -> str:
+    """The characters of `s` outside quote marks; `inside`: `s` starts within a quote."""
+    out, depth = [], int(inside)
+    for c in s:
+        if c in "“‘「『":
+            depth += 1
+        elif c in "”’」』":
+            depth = max(0, depth - 1)
+        elif depth == 0:
+            out.append(c)
+    return "".join(out)
+
+
+def _outside_quotes_index(s: str, ch: str) -> Optional[int]:
+    depth = 0
+    for i, c in enumerate(s):
+        if c in "“‘「『":
+            depth += 1
+        elif c in "”’」』":
+            depth = max(0, depth - 1)
+        elif c == ch and depth == 0:
+            return i
+    return None
+
+
+# ---------------------------------------------------------------- other outcomes
+
+def find_promotions(text: str, vocab: Optional[OutcomeVocabulary] = None) -> list[tuple[int, int, Optional[str]]]:
+    """(start, end, adopting body) of statements that a higher level adopted or spread the work."""
+    v = vocab or vocabulary()
+    out = []
+    for m in v.promotion.finditer(text):
+        clause_start = max(text.rfind(c, 0, m.start()) for c in "。,;!?\n") + 1
+        org = None
+        for o in v.organisation.finditer(text, clause_start, m.end()):
+            org = o.group(0)
+            break
+        out.append((m.start(), m.end(), org))
+    return out
+
+
+def find_media(text: str, vocab: Optional[OutcomeVocabulary] = None) -> list[tuple[int, int, str]]:
+    """(start, end, outlets) of statements that named outlets reported the work."""
+    v = vocab or vocabulary()
+    out = []
+    for m in v.media_verb.finditer(text):
+        clause_start = max(text.rfind(c, 0, m.start()) for c in "。;!?\n") + 1
+        clause_start = max(clause_start, m.start() - 80)
+        outlets = [o for o in v.outlet.finditer(text, clause_start, m.start())]
+        if not outlets:
+            continue
+        if out and out[-1][1] >= outlets[0].start():
+            continue  # the same statement, a second verb ("宣传报道")
+        by = "、".join(dict.fromkeys(o.group(0).strip("《》") for o in outlets))
+        start = outlets[0].start()
+        if start > 0 and text[start - 1] == "被":
+            start -= 1
+        out.append((start, m.end(), by))
+    return out
+
+
+def find_results(doc: Doc, vocab: Optional[OutcomeVocabulary] = None) -> list[tuple[int, int]]:
+    """(start, end) of clauses that state a quantified achievement (a count and a result cue)."""
+    v = vocab or vocabulary()
+    text = doc.text
+    positions = [(c.start, c.end) for c in (doc._.counts or [])]
+    if not positions:  # counts not available: numbers with a unit
+        positions = [(m.start(), m.end()) for m in v.number.finditer(text)]
+    out, seen = [], set()
+    for a, b in positions:
+        cs = max(text.rfind(c, 0, a) for c in "。,;!?\n") + 1
+        ce_m = re.compile(r"[。,;!?\n]").search(text, b)
+        ce = ce_m.start() if ce_m else len(text)
+        if (cs, ce) in seen:
+            continue
+        while cs < ce and text[cs].isspace():
+            cs += 1
+        if v.result_cue.search(text, cs, ce):
+            seen.add((cs, ce))
+            out.append((cs, ce))
+    return out
+
+
+def extract_outcomes(doc: Doc) -> list[Outcome]:
+    """All outcomes of a processed Doc, in text order."""
+    v = vocabulary()
+    text = doc.text
+    outcomes: list[Outcome] = []
+
+    def sentence(a: int) -> str:
+        s, e = sentence_at(doc, a)
+        return text[s:e]
+
+    seen_names = set()
+    for h in find_honours(text, v):
+        key = re.sub(r"\s+", "", h.name)
+        if key in seen_names:
+            continue
+        seen_names.add(key)
+        outcomes.append(Outcome(type="honour", name=h.name, text=text[h.start:h.end], by=h.by,
+                                start=h.start, end=h.end, sentence=sentence(h.start)))
+    for a, b, by in find_promotions(text, v):
+        outcomes.append(Outcome(type="promotion", text=text[a:b], by=by, start=a, end=b, sentence=sentence(a)))
+    for a, b, by in find_media(text, v):
+        outcomes.append(Outcome(type="media", text=text[a:b], by=by, start=a, end=b, sentence=sentence(a)))
+    for a, b in find_results(doc, v):
+        outcomes.append(Outcome(type="result", text=text[a:b], start=a, end=b, sentence=sentence(a)))
+    outcomes.sort(key=lambda o: (o.start, o.end))
+    return outcomes
 
 
 @Language.component("fed_outcomes", requires=["doc._.counts"], assigns=["doc._.outcomes", "doc.spans"])
 def fed_outcomes(doc: Doc) -> Doc:
-    doc._.outcomes = []
+    """Set doc._.outcomes (schemas.Outcome) and doc.spans["outcomes"] (label = outcome type)."""
+    doc._.outcomes = extract_outcomes(doc)
+    set_spans(doc, "outcomes", [(o.start, o.end, o.type) for o in doc._.outcomes])
     return doc
