@@ -1,0 +1,544 @@
+"""Gazetteer of the administrative divisions of mainland China, five levels.
+
+Source: jionlp's data files, read straight from the installed package (jionlp itself is
+never imported: its import loads a segmentation model):
+`dictionary/china_location.zip` (province, city and county lines `name<TAB>adcode<TAB>alias`;
+township and village lines are names only, indented three and four tabs) and
+`dictionary/china_location_change.txt` (renamed units, old => new), plus this package's
+`data/places_changes.txt` (renames missing there) and `data/places.yaml` (suffixes, the
+ethnic names that give 怒江州 for 怒江傈僳族自治州, generic aliases to leave out).
+Taiwan, Hong Kong and Macau are left out: places are units of mainland China.
+
+The index is built once and cached under `pipeline.segment.cache_dir()`, keyed by the size
+and mtime of the source files, the bytes of the data files and `CODE_VERSION`; loading it
+from the cache takes about 40 ms. Province, city, county and township names and their
+short and old forms sit in one Aho-Corasick automaton (pyahocorasick); the ~620K villages
+stay as one UTF-8 blob per county, decoded only for the counties a document is about.
+
+Units have integer ids: provinces, cities and counties first, then townships. Villages have
+no id; `villages(county)` maps their names to the ids of their townships.
+
+    >>> from extractors import gazetteer
+    >>> gazetteer.resolve("慈溪市")
+    RegionRef(name='慈溪市', adcode='330282', level='county', path=['浙江省', '宁波市', '慈溪市'])
+    >>> gazetteer.resolve("怒江州").name, gazetteer.resolve("奉化市").adcode
+    ('怒江傈僳族自治州', '330213')
+    >>> gazetteer.resolve("鼓楼区") is None, gazetteer.resolve("鼓楼区", within="福州市").adcode
+    (True, '350102')
+    >>> gazetteer.resolve("知子罗村", within="福贡县").path
+    ['云南省', '怒江傈僳族自治州', '福贡县', '匹河怒族乡', '知子罗村']
+
+Public API: `load()` (the process-wide `Gazetteer`), `resolve(name, within=None)`, and the
+`Gazetteer` methods `lookup`, `matches`, `region`, `path`, `ancestors`, `is_within`,
+`villages`, `townships`, `children`. For the finest place named near an offset of a
+document, see `extractors.places.place_near`.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import importlib.util
+import io
+import os
+import pickle
+import re
+import zipfile
+from array import array
+from importlib import resources
+from pathlib import Path
+from typing import Iterator, Optional, Union
+
+import ahocorasick
+import yaml
+
+from schemas import RegionRef
+
+CODE_VERSION = "5"
+LEVELS = ("province", "city", "county", "township", "village")
+PROVINCE, CITY, COUNTY, TOWNSHIP, VILLAGE = range(5)
+
+# kinds of written forms
+FULL = 0      # the official name: 贡山独龙族怒族自治县
+SHORT = 1     # a short form that keeps a unit suffix: 贡山县, 怒江州, 匹河乡
+BARE = 2      # a short form without suffix, or an official name that is a common phrase: 贡山, 城区
+OLD = 3       # a former official name: 奉化市, 襄樊市
+OLD_BARE = 4  # a former short name: 襄樊
+KIND_BITS = 8
+
+_EXCLUDED_PROVINCES = ("71", "81", "82")  # Taiwan, Hong Kong, Macau: not mainland units
+
+
+@functools.lru_cache(maxsize=1)
+def vocabulary() -> dict:
+    """The word lists of `data/places.yaml` (read once per process)."""
+    text = resources.files("extractors").joinpath("data/places.yaml").read_text(encoding="utf-8")
+    return yaml.safe_load(text)
+
+
+def _source_dir() -> Path:
+    spec = importlib.util.find_spec("jionlp")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("jionlp is not installed: its gazetteer files are needed")
+    return Path(list(spec.submodule_search_locations)[0]) / "dictionary"
+
+
+def _data_bytes(name: str) -> bytes:
+    return resources.files("extractors").joinpath(f"data/{name}").read_bytes()
+
+
+def _cache_key() -> str:
+    src = _source_dir()
+    h = hashlib.sha1(CODE_VERSION.encode())
+    for name in ("china_location.zip", "china_location_change.txt"):
+        st = (src / name).stat()
+        h.update(f"{name}|{st.st_size}|{st.st_mtime_ns}".encode())
+    for name in ("places.yaml", "places_changes.txt"):
+        h.update(_data_bytes(name))
+    return h.hexdigest()[:16]
+
+
+# ---------------------------------------------------------------------------- building
+
+def _autonomous_stem(name: str, ethnic: re.Pattern) -> Optional[tuple[str, str]]:
+    """(stem, type) of an autonomous unit's name: 贡山独龙族怒族自治县 -> (贡山, 县)."""
+    m = re.search(r"自治(州|县|旗)$", name)
+    if not m:
+        return None
+    for i in range(1, m.start()):
+        if ethnic.fullmatch(name[i:m.start()]):
+            return name[:i], m.group(1)
+    return None
+
+
+class _Builder:
+    def __init__(self) -> None:
+        voc = vocabulary()
+        groups = sorted(voc["ethnic_groups"], key=len, reverse=True)
+        alt = "|".join(map(re.escape, groups))
+        # ethnic part of an autonomous name: 独龙族怒族, 哈萨克 (伊犁哈萨克自治州), 各族
+        self.ethnic = re.compile(rf"(?:(?:{alt})族?|各族)+")
+        self.ethnic_township = re.compile(rf"(?:(?:{alt})族)+")
+        self.township_suffixes = tuple(voc["township_suffixes"])
+        self.generic_aliases = set(voc["generic_aliases"])
+        self.generic_names = set(voc["generic_names"])
+        self.names: list[str] = []
+        self.codes: list[Optional[str]] = []
+        self.levels = bytearray()
+        self.parents = array("i")
+        self.aliases: dict[int, str] = {}
+        self.child: dict[tuple[int, str], int] = {}
+        self.tnames: list[str] = []
+        self.tparents = array("i")
+        self.tvillages: list[list[str]] = []
+        self.forms: dict[str, list[int]] = {}
+
+    def unit(self, name: str, code: Optional[str], level: int, parent: int, alias: str) -> int:
+        uid = len(self.names)
+        self.names.append(name)
+        self.codes.append(code)
+        self.levels.append(level)
+        self.parents.append(parent)
+        if alias:
+            self.aliases[uid] = alias
+        self.child[(parent, name)] = uid
+        return uid
+
+    def read(self, text: str) -> None:
+        cur = [-1] * 4
+        skip_depth = None
+        current_t = -1
+        for raw in text.splitlines():
+            line = raw.rstrip("\r\n ")
+            if not line.strip():
+                continue
+            depth = len(line) - len(line.lstrip("\t"))
+            parts = line.strip().split("\t")
+            name = parts[0].strip()
+            if skip_depth is not None:
+                if depth > skip_depth:
+                    continue
+                skip_depth = None
+            code = parts[1].strip() if len(parts) > 1 else None
+            alias = parts[2].strip() if len(parts) > 2 else ""
+            if depth == 0:
+                if code and code[:2] in _EXCLUDED_PROVINCES:
+                    skip_depth = 0
+                    continue
+                cur[0] = self.unit(name, code, PROVINCE, -1, alias)
+            elif depth == 1:
+                if name == "省直辖行政区划" or name == self.names[cur[0]]:
+                    cur[1] = cur[0]   # 北京市 under 北京市; 仙桃市 directly under 湖北省
+                else:
+                    cur[1] = self.unit(name, code, CITY, cur[0], alias)
+            elif depth == 2:
+                if name == "市直辖行政区划":
+                    cur[2] = cur[1]   # towns directly under 东莞市, 中山市 …
+                else:
+                    cur[2] = self.unit(name, code, COUNTY, cur[1], alias)
+            elif depth == 3:
+                current_t = len(self.tnames)
+                self.tnames.append(name)
+                self.tparents.append(cur[2])
+                self.tvillages.append([])
+            elif depth == 4 and current_t >= 0:
+                self.tvillages[current_t].append(name)
+
+    def add_form(self, form: str, uid: int, kind: int) -> None:
+        if len(form) < 2:
+            return
+        packed = uid * KIND_BITS + kind
+        lst = self.forms.setdefault(form, [])
+        for p in lst:
+            if p // KIND_BITS == uid:   # keep the strongest kind per unit
+                if kind < p % KIND_BITS:
+                    lst[lst.index(p)] = packed
+                return
+        lst.append(packed)
+
+    def unit_forms(self) -> None:
+        for uid, name in enumerate(self.names):
+            level = self.levels[uid]
+            dev_zone = self.codes[uid] is None
+            self.add_form(name, uid, BARE if name in self.generic_names else FULL)
+            if dev_zone:
+                continue
+            alias = self.aliases.get(uid, "")
+            if alias and alias != name and alias not in self.generic_aliases:
+                # 科右中旗 keeps the suffix of 科尔沁右翼中旗; 贵州 (贵州省) and 红旗 (红旗区) do not
+                self.add_form(alias, uid, SHORT if alias[-1] == name[-1] else BARE)
+            auto = _autonomous_stem(name, self.ethnic)
+            if auto:
+                stem, kind = auto
+                if len(stem) >= 2:
+                    for form in (stem + kind, stem + "自治" + kind):
+                        self.add_form(form, uid, SHORT)
+                    self.add_form(stem, uid, BARE)
+            if level == PROVINCE and name.endswith("自治区") and alias:
+                self.add_form(alias + "自治区", uid, SHORT)
+
+    def township_forms(self, n_units: int) -> None:
+        for k, name in enumerate(self.tnames):
+            suffix = next((x for x in self.township_suffixes if name.endswith(x)), None)
+            if suffix is None or len(name) - len(suffix) < 1:
+                continue
+            tid = n_units + k
+            self.add_form(name, tid, FULL)
+            parent = self.tparents[k]
+            pname = self.names[parent] if parent >= 0 else ""
+            if pname and name.startswith(pname) and len(name) - len(pname) >= 3:
+                self.add_form(name[len(pname):], tid, SHORT)   # 济源市下冶镇 -> 下冶镇
+            if name.endswith("办事处街道") and len(name) >= 7:   # 北街办事处街道 -> 北街街道
+                stem = name[:-5]
+                self.add_form(stem + "街道", tid, SHORT)
+                self.add_form(stem + "办事处", tid, SHORT)
+            for suf in ("乡", "镇"):
+                if name.endswith(suf):
+                    body = name[:-1]
+                    for i in range(2, len(body)):
+                        if self.ethnic_township.fullmatch(body[i:]):
+                            self.add_form(body[:i] + suf, tid, SHORT)   # 匹河怒族乡 -> 匹河乡
+                            break
+
+    def find_path(self, path: list[str]) -> int:
+        uid = -1
+        for name in path:
+            uid = self.child.get((uid, name), -2)
+            if uid == -2:
+                return -1
+        return uid
+
+    def change_forms(self, change_text: str, extra_text: str) -> None:
+        official = set(self.names)
+        for line in change_text.splitlines():
+            if "=>" not in line:
+                continue
+            left, right = line.split("=>", 1)
+            old = [x.strip() for x in left.split("\t")[2:] if x.strip()]
+            new = [x.strip() for x in right.split("\t") if x.strip()]
+            if len(old) < 2:
+                continue
+            old_full, old_alias = old[-2], old[-1]
+            self._add_old(old_full, old_alias, new, official)
+        for line in extra_text.splitlines():
+            line = line.split("#", 1)[0].strip()
+            if not line or "\t" not in line:
+                continue
+            old_full, target = line.split("\t", 1)
+            self._add_old(old_full.strip(), "", target.strip().split("/"), official)
+
+    def _add_old(self, old_full: str, old_alias: str, new_path: list[str], official: set) -> None:
+        uid = self.find_path(new_path)
+        if uid < 0:
+            return
+        if old_full not in official and old_full not in self.generic_names:
+            self.add_form(old_full, uid, OLD)
+        if (old_alias and old_alias != old_full and old_alias not in self.generic_aliases
+                and old_alias not in official and old_alias not in self.forms):
+            self.add_form(old_alias, uid, OLD_BARE)
+
+    def build(self) -> dict:
+        src = _source_dir()
+        with zipfile.ZipFile(src / "china_location.zip") as z:
+            member = next(n for n in z.namelist() if n.endswith(".txt"))
+            text = z.read(member).decode("utf-8")
+        self.read(text)
+        # development zones and other non-GB/T 2260 county codes (xxxx71-xxxx80) have no code
+        for uid, code in enumerate(self.codes):
+            if code and self.levels[uid] == COUNTY and 71 <= int(code[4:6]) <= 80:
+                self.codes[uid] = None
+        n_units = len(self.names)
+        self.unit_forms()
+        self.township_forms(n_units)
+        change = (src / "china_location_change.txt").read_text(encoding="utf-8")
+        self.change_forms(change, _data_bytes("places_changes.txt").decode("utf-8"))
+
+        automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        form_off, form_tgt, form_len = array("i", [0]), array("i"), array("B")
+        for fid, (form, targets) in enumerate(self.forms.items()):
+            automaton.add_word(form, fid)
+            form_tgt.extend(targets)
+            form_off.append(len(form_tgt))
+            form_len.append(min(len(form), 255))
+        automaton.make_automaton()
+
+        # townships of one parent are contiguous in the file: keep their id range, and
+        # their villages as one blob: one line per township, names separated by tabs
+        tranges: dict[int, tuple[int, int]] = {}
+        vblobs: dict[int, bytes] = {}
+        k = 0
+        while k < len(self.tnames):
+            parent, start = self.tparents[k], k
+            while k < len(self.tnames) and self.tparents[k] == parent:
+                k += 1
+            if parent in tranges:   # not contiguous (never seen in the data): keep the first run
+                continue
+            tranges[parent] = (n_units + start, n_units + k)
+            vblobs[parent] = "\n".join("\t".join(v) for v in self.tvillages[start:k]).encode("utf-8")
+        parents = array("i", self.parents)
+        parents.extend(self.tparents)
+        levels = bytes(self.levels) + bytes([TOWNSHIP]) * len(self.tnames)
+        return {
+            "names": self.names + self.tnames, "codes": self.codes, "n_units": n_units,
+            "levels": levels, "parents": parents.tobytes(), "tranges": tranges, "vblobs": vblobs,
+            "automaton": automaton, "form_off": form_off.tobytes(), "form_tgt": form_tgt.tobytes(),
+            "form_len": form_len.tobytes(),
+        }
+
+
+# ---------------------------------------------------------------------------- the index
+
+class Gazetteer:
+    """The loaded index: names, codes, levels and parents of units, written forms, villages."""
+
+    def __init__(self, data: dict) -> None:
+        self._names: list[str] = data["names"]
+        self._codes: list[Optional[str]] = data["codes"]
+        self.n_units: int = data["n_units"]
+        self._levels: bytes = data["levels"]
+        self._parents = array("i")
+        self._parents.frombytes(data["parents"])
+        self._tranges: dict[int, tuple[int, int]] = data["tranges"]
+        self._vblobs: dict[int, bytes] = data["vblobs"]
+        self._ac = data["automaton"]
+        self._form_off = array("i")
+        self._form_off.frombytes(data["form_off"])
+        self._form_tgt = array("i")
+        self._form_tgt.frombytes(data["form_tgt"])
+        self._form_len: bytes = data["form_len"]
+        self._children: Optional[dict[int, list[int]]] = None
+        self._village_cache: dict[int, dict[str, list[int]]] = {}
+        self._stem_cache: dict[int, dict[str, list[int]]] = {}
+
+    # -- units
+    def name(self, uid: int) -> str:
+        """Official name of unit `uid`."""
+        return self._names[uid]
+
+    def level(self, uid: int) -> int:
+        """Level of `uid`: PROVINCE, CITY, COUNTY or TOWNSHIP."""
+        return self._levels[uid]
+
+    def adcode(self, uid: int) -> Optional[str]:
+        """6-digit code of a province, city or county; None for townships and development zones."""
+        return self._codes[uid] if uid < self.n_units else None
+
+    def parent(self, uid: int) -> int:
+        """Id of the unit above `uid`, -1 for a province."""
+        return self._parents[uid]
+
+    def ancestors(self, uid: int) -> list[int]:
+        """Ids of the units above `uid`, nearest first."""
+        out, p = [], self._parents[uid]
+        while p >= 0:
+            out.append(p)
+            p = self._parents[p]
+        return out
+
+    def is_within(self, uid: int, other: int) -> bool:
+        """Is `uid` the unit `other` or below it?"""
+        while uid >= 0:
+            if uid == other:
+                return True
+            uid = self._parents[uid]
+        return False
+
+    def path(self, uid: int) -> list[str]:
+        """Official names from the province down to `uid`."""
+        return [self._names[u] for u in reversed(self.ancestors(uid))] + [self._names[uid]]
+
+    def region(self, uid: int) -> RegionRef:
+        """`uid` as a `schemas.RegionRef`."""
+        return RegionRef(name=self._names[uid], adcode=self.adcode(uid),
+                         level=LEVELS[self._levels[uid]], path=self.path(uid))
+
+    def children(self, uid: int) -> list[int]:
+        """Ids of the provinces (uid -1), cities or counties directly under `uid`."""
+        if self._children is None:
+            kids: dict[int, list[int]] = {}
+            for u in range(self.n_units):
+                kids.setdefault(self._parents[u], []).append(u)
+            self._children = kids
+        return self._children.get(uid, [])
+
+    def townships(self, parent: int) -> range:
+        """Ids of the townships directly under county (or city) `parent`."""
+        a, b = self._tranges.get(parent, (0, 0))
+        return range(a, b)
+
+    def villages(self, parent: int) -> dict[str, list[int]]:
+        """Village name -> ids of the townships holding it, for the villages of county
+        `parent` (decoded on first use, then kept)."""
+        got = self._village_cache.get(parent)
+        if got is None:
+            got = {}
+            blob = self._vblobs.get(parent)
+            if blob:
+                start = self._tranges[parent][0]
+                for k, line in enumerate(blob.decode("utf-8").split("\n")):
+                    if line:
+                        for v in line.split("\t"):
+                            got.setdefault(v, []).append(start + k)
+            if len(self._village_cache) > 512:
+                self._village_cache.clear()
+            self._village_cache[parent] = got
+        return got
+
+    def township_stems(self, parent: int) -> dict[str, list[int]]:
+        """Township name without its suffix -> ids, for the townships of `parent`
+        (溪洛渡镇 is found as 溪洛渡 when a page writes the newer 溪洛渡街道)."""
+        got = self._stem_cache.get(parent)
+        if got is None:
+            got = {}
+            suffixes = tuple(vocabulary()["township_suffixes"])
+            for tid in self.townships(parent):
+                name = self._names[tid]
+                for suf in suffixes:
+                    if name.endswith(suf) and len(name) > len(suf) + 1:
+                        got.setdefault(name[: -len(suf)], []).append(tid)
+                        break
+            if len(self._stem_cache) > 512:
+                self._stem_cache.clear()
+            self._stem_cache[parent] = got
+        return got
+
+    # -- written forms
+    def targets(self, fid: int) -> list[tuple[int, int]]:
+        """(unit id, kind) pairs a written form stands for."""
+        a, b = self._form_off[fid], self._form_off[fid + 1]
+        return [(p // KIND_BITS, p % KIND_BITS) for p in self._form_tgt[a:b]]
+
+    def lookup(self, form: str) -> list[tuple[int, int]]:
+        """(unit id, kind) pairs for an exact written form: "贡山" -> [(id of 贡山…自治县, BARE)]."""
+        fid = self._ac.get(form, None)
+        return [] if fid is None else self.targets(fid)
+
+    def matches(self, text: str) -> Iterator[tuple[int, int, int]]:
+        """Every (start, end, form id) where a known form occurs in `text`, overlaps included."""
+        flen = self._form_len
+        for end, fid in self._ac.iter(text):
+            yield end + 1 - flen[fid], end + 1, fid
+
+    def counties_under(self, uid: int) -> list[int]:
+        """Ids of the units holding townships at or below `uid` (its counties; itself for a
+        county or for a city whose towns sit directly under it)."""
+        out, todo = [], [uid]
+        while todo:
+            u = todo.pop()
+            if u in self._tranges:
+                out.append(u)
+            todo.extend(self.children(u))
+        return out
+
+    # -- resolution
+    def resolve_id(self, name: str, within: Optional[int] = None) -> Optional[int]:
+        """Id of the unit written `name` (official, short or old form), or None when unknown
+        or ambiguous; `within` (an id) keeps only units at or below it."""
+        cands = self.lookup(name)
+        if within is not None:
+            cands = [(u, k) for u, k in cands if self.is_within(u, within)]
+        if cands:
+            best = min(k if k != OLD else FULL for _, k in cands)
+            ids = sorted({u for u, k in cands if (k if k != OLD else FULL) == best})
+            if len(ids) == 1:
+                return ids[0]
+            top = [u for u in ids if all(o == u or self.is_within(o, u) for o in ids)]
+            return top[0] if top else None
+        return None
+
+    def find_village(self, name: str, within: int) -> Optional[int]:
+        """Id of the township holding the village `name`, searched at or below unit
+        `within`; None unless exactly one village matches."""
+        if within >= self.n_units:
+            tids = [t for t in self.villages(self.parent(within)).get(name, []) if t == within]
+        else:
+            tids = [t for c in self.counties_under(within) for t in self.villages(c).get(name, [])]
+        return tids[0] if len(tids) == 1 else None
+
+
+def _cache_path() -> Path:
+    from pipeline.segment import cache_dir   # the segment stage owns the cache folder
+    return cache_dir() / f"gazetteer-{_cache_key()}.pickle"
+
+
+@functools.lru_cache(maxsize=1)
+def load() -> Gazetteer:
+    """The process-wide gazetteer: from the cache, else built (a few seconds) and cached."""
+    path = _cache_path()
+    try:
+        data = pickle.loads(path.read_bytes())
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
+        data = _Builder().build()
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        try:
+            tmp.write_bytes(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
+            os.replace(tmp, path)
+        except OSError:
+            pass
+    return Gazetteer(data)
+
+
+def resolve(name: str, within: Union[str, RegionRef, None] = None) -> Optional[RegionRef]:
+    """The unit written `name` as a RegionRef: official, short or old forms (慈溪市, 怒江州,
+    奉化市 -> 奉化区), and villages when `within` is given. None when unknown or ambiguous;
+    `within` (a name or RegionRef of a unit above) picks among units of the same name."""
+    g = load()
+    scope = None
+    if within is not None:
+        wname = within.name if isinstance(within, RegionRef) else within
+        wpath = within.path if isinstance(within, RegionRef) else []
+        scope = g.resolve_id(wname)
+        if scope is None and wpath:
+            for parent_name in wpath[:-1]:
+                p = g.resolve_id(parent_name, scope)
+                scope = p if p is not None else scope
+            scope = g.resolve_id(wname, scope)
+        if scope is None:
+            return None
+    uid = g.resolve_id(name, scope)
+    if uid is not None:
+        return g.region(uid)
+    if scope is not None:
+        tid = g.find_village(name, scope)
+        if tid is not None:
+            return RegionRef(name=name, adcode=None, level="village", path=g.path(tid) + [name])
+    return None
