@@ -53,16 +53,17 @@ import yaml
 
 from schemas import RegionRef
 
-CODE_VERSION = "5"
+CODE_VERSION = "6"
 LEVELS = ("province", "city", "county", "township", "village")
 PROVINCE, CITY, COUNTY, TOWNSHIP, VILLAGE = range(5)
 
 # kinds of written forms
 FULL = 0      # the official name: 贡山独龙族怒族自治县
 SHORT = 1     # a short form that keeps a unit suffix: 贡山县, 怒江州, 匹河乡
-BARE = 2      # a short form without suffix, or an official name that is a common phrase: 贡山, 城区
-OLD = 3       # a former official name: 奉化市, 襄樊市
+OLD = 2       # a former official name: 奉化市, 襄樊市
+BARE = 3      # a short form without suffix, or an official name that is a common phrase: 贡山, 城区
 OLD_BARE = 4  # a former short name: 襄樊
+# (a smaller number is the stronger evidence that the text names the unit)
 KIND_BITS = 8
 
 _EXCLUDED_PROVINCES = ("71", "81", "82")  # Taiwan, Hong Kong, Macau: not mainland units

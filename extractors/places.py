@@ -53,7 +53,8 @@ from extractors.gazetteer import BARE, CITY, COUNTY, FULL, LEVELS, OLD, OLD_BARE
 from schemas import Mention, Place, RegionRef
 
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-_QUOTES = re.compile(r"“[^“”\n]{0,60}”|「[^「」\n]{0,60}」|『[^『』\n]{0,60}』|\"[^\"\n]{0,60}\"")
+# a quoted name (“四川篇”, “美丽胶州示范户”), not quoted speech: short, without sentence marks
+_QUOTES = re.compile(r"“[^“”\n,,。!?!?;;:]{1,16}”|「[^「」\n,,。!?!?;;:]{1,16}」|『[^『』\n,,。!?!?;;:]{1,16}』")
 _MAX_VILLAGE_STEM = 8
 
 
@@ -83,6 +84,7 @@ class _Rules:
         self.openers = {w for w in voc["place_openers"] if len(w) > 1}
         self.opener_lengths = sorted({len(w) for w in self.openers})
         self.generic_stems = set(voc["generic_stems"])
+        self.common_aliases = set(voc["common_word_aliases"])
         self.stop_chars = set(voc["oov_stop_chars"])
         self.visitor = tuple(voc["visitor_marks"])
         self.level_ref_of = {w: suf for suf, words in voc["level_references"].items() for w in words}
@@ -258,9 +260,14 @@ class _Doc:
         return named
 
     def _bare(self, weak, named: set[int]) -> None:
-        g = self.g
+        """Accept the bare short forms (贡山, 兰州, 云南) that have evidence of naming a unit."""
+        g, text = self.g, self.text
         above_named = {a for n in named for a in g.ancestors(n)}
-        # provinces first, so that 云南昭通 finds 云南 accepted before 昭通
+        starts: dict[int, list[int]] = {}
+        for c in self.accepted:
+            if c.uid >= 0:
+                starts.setdefault(c.start, []).append(c.uid)
+        # provinces first, so that 云南昭通 and 吉林…长春 find 云南 and 吉林 accepted
         order = sorted(weak, key=lambda c: (min(g.level(u) for u, _ in c[2]), c[0]))
         for s, e, t in order:
             if not self.aligned(s, e):
@@ -269,11 +276,18 @@ class _Doc:
             org = self.org_follows(e)
             if quoted and not org:
                 continue
-            prev = {c.uid for c in self.before(s)}
+            common = text[s:e] in self.r.common_aliases
+            present = {c.uid for c in self.accepted if c.uid >= 0}
+            prev = [c.uid for c in self.before(s) if c.uid >= 0]
+            nxt = starts.get(e, [])
             ok = []
             for u in sorted({u for u, _ in t}):
-                chain = any(p >= 0 and p != u and g.is_within(u, p) for p in prev)
-                if u in named or u in above_named or chain or org or g.level(u) == PROVINCE:
+                chain = (any(p != u and g.is_within(u, p) for p in prev)
+                         or any(n != u and g.is_within(n, u) for n in nxt))
+                strong = u in named or org or chain
+                weak_ok = (u in above_named or g.level(u) == PROVINCE
+                           or (g.level(u) in (CITY, COUNTY) and g.parent(u) in present))
+                if strong or (weak_ok and not common):
                     ok.append(u)
             if not ok:
                 continue
@@ -284,6 +298,7 @@ class _Doc:
                 u = top[0] if top else (provinces[0] if len(provinces) == 1 else None)
             if u is not None:
                 self.accept(_Cand(s, e, g.level(u), g.name(u), uid=u, kind=BARE, weight=1))
+                starts.setdefault(s, []).append(u)
 
     def _stem(self, name: str) -> str:
         suf = self.r.suffix_of(name)
@@ -584,12 +599,17 @@ def choose_main_region(text: str, places: list[Place], sentences: Optional[list[
         k = bisect.bisect_right(sent_ends, i)
         return sent_ends[k] if k < len(sent_ends) else len(text)
 
+    mention_starts = sorted(m.start for p in places for m in p.mentions)
     orgs = []   # (start, place index, visitor)
     for i, p in enumerate(places):
         for m in p.mentions:
             oe = _fed_org_end(text, m.end)
-            if oe is not None:
-                orgs.append((m.start, i, _is_visitor(text, oe, sentence_end(oe))))
+            if oe is None:
+                continue
+            k = bisect.bisect_left(mention_starts, m.end)
+            if k < len(mention_starts) and mention_starts[k] < oe:
+                continue   # 长沙市长沙县妇联: the federation of 长沙县, not of 长沙市
+            orgs.append((m.start, i, _is_visitor(text, oe, sentence_end(oe))))
     orgs.sort()
     title_end = len(title) if title and text.startswith(title) else 0
     in_title = [o for o in orgs if o[0] < title_end]
