@@ -1,6 +1,324 @@
-"""Store stage (placeholder until the practice table lands)."""
+"""Store stage: documents.jsonl -> practices.db, a SQLite database with Chinese full-text search.
+
+Tables (one row per record of `schemas`; JSON arrays are stored as JSON text):
+
+    documents   doc_id PK, source, article, relevant, title, published, organisation,
+                main_region, main_region_adcode, main_region_level, main_region_path, flags, text
+    places      id PK, doc_id, name, level, adcode, path, province, city, county, mentions,
+                surface (first written form), start, end (first mention)
+    programmes  id PK, doc_id, key, name, aliases, region, region_adcode, region_level,
+                region_path, province, mentions, start, end
+    counts      id PK, doc_id, text, value, unit, approx, object, action, start, end, sentence
+    outcomes    id PK, doc_id, type, name, text, by, start, end, sentence
+    practices   id PK, doc_id, source, title, published, year, organisation, region,
+                region_adcode, region_level, region_path, province, city, county, programme,
+                programme_key, activity, theme (the first), themes, figures (the indicators
+                written out), n_indicators, n_outcomes, evidence_text, start, end
+    practice_themes      practice_id, theme, rank
+    practice_indicators  practice_id, seq, count_id     (-> counts.id)
+    practice_outcomes    practice_id, seq, outcome_id   (-> outcomes.id)
+    evidence             practice_id, seq, start, end, text
+    practices_fts        FTS5 over practices (rowid = practices.rowid): programme, activity,
+                         evidence, context (organisation, region path, themes, title), each
+                         segmented with `pipeline.segment.segment_for_search` and joined by
+                         spaces; queries are segmented the same way (`fts_query`)
+    fedreports_meta      key, value: schema version and the segmentation dictionary's hash
+
+The database is built into a temporary file beside the target and swapped in with
+`os.replace`, so a killed run never leaves a half-written database. Ids are derived from the
+records (doc_id, offsets, order in the file) and rows are inserted in file order, so a
+rebuild from the same documents.jsonl has the same content.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable, Iterator, Optional
+
+from schemas import Article, Count, Outcome, Practice, RegionRef
+
+SCHEMA_VERSION = "1"
+
+SCHEMA = """
+CREATE TABLE fedreports_meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE documents (
+    doc_id TEXT PRIMARY KEY, source TEXT NOT NULL, article INTEGER NOT NULL, relevant INTEGER NOT NULL,
+    title TEXT, published TEXT, organisation TEXT,
+    main_region TEXT, main_region_adcode TEXT, main_region_level TEXT, main_region_path TEXT,
+    flags TEXT, text TEXT NOT NULL);
+CREATE TABLE places (
+    id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+    name TEXT NOT NULL, level TEXT, adcode TEXT, path TEXT, province TEXT, city TEXT, county TEXT,
+    mentions INTEGER, surface TEXT, start INTEGER, "end" INTEGER);
+CREATE TABLE programmes (
+    id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+    key TEXT NOT NULL, name TEXT NOT NULL, aliases TEXT,
+    region TEXT, region_adcode TEXT, region_level TEXT, region_path TEXT, province TEXT,
+    mentions INTEGER, start INTEGER, "end" INTEGER);
+CREATE TABLE counts (
+    id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+    text TEXT NOT NULL, value REAL NOT NULL, unit TEXT NOT NULL, approx INTEGER NOT NULL,
+    object TEXT, action TEXT, start INTEGER NOT NULL, "end" INTEGER NOT NULL, sentence TEXT);
+CREATE TABLE outcomes (
+    id INTEGER PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id),
+    type TEXT NOT NULL, name TEXT, text TEXT NOT NULL, "by" TEXT,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, sentence TEXT);
+CREATE TABLE practices (
+    id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id), source TEXT NOT NULL,
+    title TEXT, published TEXT, year INTEGER, organisation TEXT,
+    region TEXT, region_adcode TEXT, region_level TEXT, region_path TEXT,
+    province TEXT, city TEXT, county TEXT,
+    programme TEXT, programme_key TEXT, activity TEXT NOT NULL,
+    theme TEXT, themes TEXT, figures TEXT, n_indicators INTEGER, n_outcomes INTEGER,
+    evidence_text TEXT, start INTEGER, "end" INTEGER);
+CREATE TABLE practice_themes (
+    practice_id TEXT NOT NULL REFERENCES practices(id), theme TEXT NOT NULL, rank INTEGER NOT NULL,
+    PRIMARY KEY (practice_id, theme));
+CREATE TABLE practice_indicators (
+    practice_id TEXT NOT NULL REFERENCES practices(id), seq INTEGER NOT NULL,
+    count_id INTEGER NOT NULL REFERENCES counts(id), PRIMARY KEY (practice_id, seq));
+CREATE TABLE practice_outcomes (
+    practice_id TEXT NOT NULL REFERENCES practices(id), seq INTEGER NOT NULL,
+    outcome_id INTEGER NOT NULL REFERENCES outcomes(id), PRIMARY KEY (practice_id, seq));
+CREATE TABLE evidence (
+    practice_id TEXT NOT NULL REFERENCES practices(id), seq INTEGER NOT NULL,
+    start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (practice_id, seq));
+CREATE VIRTUAL TABLE practices_fts USING fts5(
+    programme, activity, evidence, context, tokenize = 'unicode61 remove_diacritics 0');
+"""
+
+INDICES = """
+CREATE INDEX idx_documents_source ON documents(source);
+CREATE INDEX idx_places_doc ON places(doc_id);
+CREATE INDEX idx_places_name ON places(name);
+CREATE INDEX idx_places_province ON places(province);
+CREATE INDEX idx_programmes_doc ON programmes(doc_id);
+CREATE INDEX idx_programmes_key ON programmes(key);
+CREATE INDEX idx_counts_doc ON counts(doc_id);
+CREATE INDEX idx_counts_unit_object ON counts(unit, object);
+CREATE INDEX idx_outcomes_doc ON outcomes(doc_id);
+CREATE INDEX idx_practices_doc ON practices(doc_id);
+CREATE INDEX idx_practices_province ON practices(province);
+CREATE INDEX idx_practices_city ON practices(city);
+CREATE INDEX idx_practices_county ON practices(county);
+CREATE INDEX idx_practices_region ON practices(region);
+CREATE INDEX idx_practices_theme ON practices(theme);
+CREATE INDEX idx_practices_programme_key ON practices(programme_key);
+CREATE INDEX idx_practices_year ON practices(year);
+CREATE INDEX idx_practice_themes_theme ON practice_themes(theme);
+CREATE INDEX idx_practice_indicators_count ON practice_indicators(count_id);
+CREATE INDEX idx_practice_outcomes_outcome ON practice_outcomes(outcome_id);
+"""
+
+# FTS5 bm25 weights of the practices_fts columns: programme, activity, evidence, context
+BM25_WEIGHTS = (10.0, 4.0, 1.0, 0.5)
 
 
-def write_database(documents: Path, db: Path) -> None:
-    return None
+def quote_identifier(name: str) -> str:
+    """The one helper that quotes a table or column name for SQL (names are never parameters)."""
+    return '"' + str(name).replace('"', '""') + '"'
+
+
+def dumps(value) -> str:
+    """JSON text as stored in the database (UTF-8 kept readable, keys in order)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+# ---------------------------------------------------------------- segmentation for FTS
+
+_WORD = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
+
+
+def fts_tokens(text: Optional[str]) -> list[str]:
+    """Words of `text` for the full-text index: jieba search-mode segmentation with the
+    federation dictionary, punctuation and spaces dropped."""
+    from pipeline.segment import segment_for_search
+
+    if not text:
+        return []
+    return [w for w in (t.strip() for t in segment_for_search(text)) if w and _WORD.search(w)]
+
+
+def fts_document(text: Optional[str]) -> str:
+    """`text` as stored in practices_fts: its words joined by spaces."""
+    return " ".join(fts_tokens(text))
+
+
+def fts_query(query: str) -> str:
+    """An FTS5 MATCH expression for a user's query: the query segmented with the same
+    dictionary (precise mode), each word quoted as an FTS phrase, all words required.
+    Raises ValueError when the query has no word."""
+    from pipeline.segment import segment
+
+    words = [w for w in (t.strip() for t in segment(query or "")) if w and _WORD.search(w)]
+    if not words:
+        raise ValueError(f"nothing to search for in {query!r}")
+    return " AND ".join('"' + w.replace('"', '""') + '"' for w in dict.fromkeys(words))
+
+
+def segmenter_fingerprint() -> str:
+    """Hash of the user dictionary the index was segmented with."""
+    from pipeline.segment import user_dictionary_text
+    return hashlib.sha1(user_dictionary_text().encode("utf-8")).hexdigest()[:12]
+
+
+# ---------------------------------------------------------------- writing
+
+@dataclass
+class StoreSummary:
+    documents: int = 0
+    practices: int = 0
+    counts: int = 0
+    places: int = 0
+    programmes: int = 0
+    outcomes: int = 0
+
+
+def _region_cols(r: Optional[RegionRef]) -> tuple:
+    if r is None:
+        return (None, None, None, None)
+    return (r.name, r.adcode, r.level, dumps(list(r.path)))
+
+
+def _levels(path: list[str]) -> tuple[Optional[str], Optional[str], Optional[str]]:
+    return tuple((path[i] if len(path) > i else None) for i in range(3))  # type: ignore[return-value]
+
+
+def _figure(c: Count) -> str:
+    what = c.object or ""
+    return f"{c.text}{('（' + what + '）') if what else ''}"
+
+
+def read_articles(documents: Path) -> Iterator[Article]:
+    """The articles of a documents.jsonl file, in file order (blank lines skipped)."""
+    with open(documents, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield Article.model_validate_json(line)
+
+
+def write_database(documents: Path, db: Path) -> StoreSummary:
+    """Build `db` from a documents.jsonl file (atomically: a temp file, then os.replace)."""
+    return build_database(read_articles(Path(documents)), db)
+
+
+def build_database(articles: Iterable[Article], db: Path) -> StoreSummary:
+    """Build `db` from articles (their `practices` included); returns what was written."""
+    db = Path(db)
+    db.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db.with_name(f".{db.name}.{os.getpid()}.building")
+    for stale in (tmp, Path(str(tmp) + "-journal")):
+        stale.unlink(missing_ok=True)
+    try:
+        conn = sqlite3.connect(tmp)
+        try:
+            conn.execute("PRAGMA journal_mode=OFF")
+            conn.execute("PRAGMA synchronous=OFF")
+            conn.executescript(SCHEMA)
+            summary = _fill(conn, articles)
+            conn.executescript(INDICES)
+            conn.execute("INSERT INTO practices_fts(practices_fts) VALUES ('optimize')")
+            conn.commit()
+        finally:
+            conn.close()
+        with open(tmp, "rb+") as f:
+            os.fsync(f.fileno())
+        os.replace(tmp, db)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return summary
+
+
+def _fill(conn: sqlite3.Connection, articles: Iterable[Article]) -> StoreSummary:
+    s = StoreSummary()
+    conn.executemany("INSERT INTO fedreports_meta VALUES (?, ?)",
+                     [("schema_version", SCHEMA_VERSION), ("segmenter", segmenter_fingerprint())])
+    seen_docs: set[str] = set()
+    for a in articles:
+        if a.doc_id in seen_docs:  # a repeated line: the first wins
+            continue
+        seen_docs.add(a.doc_id)
+        s.documents += 1
+        conn.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", (
+            a.doc_id, a.source, a.article, int(a.relevant), a.title, a.published, a.organisation,
+            *_region_cols(a.main_region), dumps(a.flags), a.text))
+        for p in a.places:
+            first = min(p.mentions, key=lambda m: (m.start, m.end), default=None)
+            s.places += 1
+            conn.execute("INSERT INTO places VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", (
+                s.places, a.doc_id, p.name, p.level, p.adcode, dumps(list(p.path)), *_levels(p.path),
+                len(p.mentions), first.text if first else None, first.start if first else None,
+                first.end if first else None))
+        for g in a.programmes:
+            first = min(g.mentions, key=lambda m: (m.start, m.end), default=None)
+            s.programmes += 1
+            region = g.region
+            conn.execute("INSERT INTO programmes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", (
+                s.programmes, a.doc_id, g.key, g.name, dumps(g.aliases), *_region_cols(region),
+                region.path[0] if region and region.path else None, len(g.mentions),
+                first.start if first else None, first.end if first else None))
+        count_ids: dict[tuple, int] = {}
+        for c in a.counts:
+            count_ids.setdefault((c.start, c.end, c.text), _insert_count(conn, s, a.doc_id, c))
+        outcome_ids: dict[tuple, int] = {}
+        for o in a.outcomes:
+            outcome_ids.setdefault((o.start, o.end, o.type, o.text), _insert_outcome(conn, s, a.doc_id, o))
+        if a.relevant:
+            for p in a.practices:
+                _insert_practice(conn, s, a, p, count_ids, outcome_ids)
+    return s
+
+
+def _insert_count(conn, s: StoreSummary, doc_id: str, c: Count) -> int:
+    s.counts += 1
+    conn.execute("INSERT INTO counts VALUES (?,?,?,?,?,?,?,?,?,?,?)", (
+        s.counts, doc_id, c.text, c.value, c.unit, int(c.approx), c.object, c.action, c.start, c.end, c.sentence))
+    return s.counts
+
+
+def _insert_outcome(conn, s: StoreSummary, doc_id: str, o: Outcome) -> int:
+    s.outcomes += 1
+    conn.execute("INSERT INTO outcomes VALUES (?,?,?,?,?,?,?,?,?)", (
+        s.outcomes, doc_id, o.type, o.name, o.text, o.by, o.start, o.end, o.sentence))
+    return s.outcomes
+
+
+def _insert_practice(conn, s: StoreSummary, a: Article, p: Practice, count_ids: dict, outcome_ids: dict) -> None:
+    s.practices += 1
+    path = list(p.region.path) if p.region else []
+    evidence_text = "\n".join(e.text for e in p.evidence)
+    start = min((e.start for e in p.evidence), default=None)
+    end = max((e.end for e in p.evidence), default=None)
+    cur = conn.execute("INSERT INTO practices VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
+        p.id, p.doc_id, p.source, a.title, a.published, p.year, p.organisation,
+        *_region_cols(p.region), *_levels(path), p.programme, p.programme_key, p.activity,
+        p.themes[0] if p.themes else None, dumps(p.themes), "；".join(_figure(c) for c in p.indicators),
+        len(p.indicators), len(p.outcomes), evidence_text, start, end))
+    rowid = cur.lastrowid
+    conn.executemany("INSERT INTO practice_themes VALUES (?,?,?)", [(p.id, t, i) for i, t in enumerate(p.themes)])
+    for seq, c in enumerate(p.indicators):
+        key = (c.start, c.end, c.text)
+        if key not in count_ids:  # an indicator that is not one of the article's counts
+            count_ids[key] = _insert_count(conn, s, a.doc_id, c)
+        conn.execute("INSERT INTO practice_indicators VALUES (?,?,?)", (p.id, seq, count_ids[key]))
+    for seq, o in enumerate(p.outcomes):
+        key = (o.start, o.end, o.type, o.text)
+        if key not in outcome_ids:
+            outcome_ids[key] = _insert_outcome(conn, s, a.doc_id, o)
+        conn.execute("INSERT INTO practice_outcomes VALUES (?,?,?)", (p.id, seq, outcome_ids[key]))
+    conn.executemany("INSERT INTO evidence VALUES (?,?,?,?,?)",
+                     [(p.id, i, e.start, e.end, e.text) for i, e in enumerate(p.evidence)])
+    context = " ".join(x for x in (p.organisation, " ".join(path), " ".join(p.themes), a.title) if x)
+    names = " ".join(x for x in (p.programme, p.programme_key) if x)
+    conn.execute("INSERT INTO practices_fts(rowid, programme, activity, evidence, context) VALUES (?,?,?,?,?)",
+                 (rowid, fts_document(names), fts_document(p.activity), fts_document(evidence_text),
+                  fts_document(context)))
+
+
+__all__ = ["BM25_WEIGHTS", "StoreSummary", "build_database", "dumps", "fts_document", "fts_query", "fts_tokens",
+           "quote_identifier", "read_articles", "write_database"]
