@@ -36,9 +36,10 @@ document, see `extractors.places.place_near`.
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import importlib.util
-import io
+import mmap
 import os
 import pickle
 import re
@@ -53,7 +54,7 @@ import yaml
 
 from schemas import RegionRef
 
-CODE_VERSION = "6"
+CODE_VERSION = "7"
 LEVELS = ("province", "city", "county", "township", "village")
 PROVINCE, CITY, COUNTY, TOWNSHIP, VILLAGE = range(5)
 
@@ -73,7 +74,7 @@ _EXCLUDED_PROVINCES = ("71", "81", "82")  # Taiwan, Hong Kong, Macau: not mainla
 def vocabulary() -> dict:
     """The word lists of `data/places.yaml` (read once per process)."""
     text = resources.files("extractors").joinpath("data/places.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def _source_dir() -> Path:
@@ -303,27 +304,43 @@ class _Builder:
         automaton.make_automaton()
 
         # townships of one parent are contiguous in the file: keep their id range, and
-        # their villages as one blob: one line per township, names separated by tabs
-        tranges: dict[int, tuple[int, int]] = {}
-        vblobs: dict[int, bytes] = {}
+        # their villages as one blob: one line per township, names separated by tabs;
+        # the blobs go to a file of their own, read (mmap) only for the counties asked for
+        t_first, t_end = array("i", [0]) * n_units, array("i", [0]) * n_units
+        v_off, v_len = array("q", [0]) * n_units, array("i", [0]) * n_units
+        villages = bytearray()
         k = 0
         while k < len(self.tnames):
             parent, start = self.tparents[k], k
             while k < len(self.tnames) and self.tparents[k] == parent:
                 k += 1
-            if parent in tranges:   # not contiguous (never seen in the data): keep the first run
+            if t_end[parent]:   # not contiguous (never seen in the data): keep the first run
                 continue
-            tranges[parent] = (n_units + start, n_units + k)
-            vblobs[parent] = "\n".join("\t".join(v) for v in self.tvillages[start:k]).encode("utf-8")
+            t_first[parent], t_end[parent] = n_units + start, n_units + k
+            blob = "\n".join("\t".join(v) for v in self.tvillages[start:k]).encode("utf-8")
+            v_off[parent], v_len[parent] = len(villages), len(blob)
+            villages += blob
+        t_off = array("i", [0])
+        for name in self.tnames:
+            t_off.append(t_off[-1] + len(name))
         parents = array("i", self.parents)
         parents.extend(self.tparents)
         levels = bytes(self.levels) + bytes([TOWNSHIP]) * len(self.tnames)
         return {
-            "names": self.names + self.tnames, "codes": self.codes, "n_units": n_units,
-            "levels": levels, "parents": parents.tobytes(), "tranges": tranges, "vblobs": vblobs,
+            "names": self.names, "codes": self.codes, "n_units": n_units,
+            "tnames": "".join(self.tnames), "t_off": t_off.tobytes(),
+            "levels": levels, "parents": parents.tobytes(),
+            "t_first": t_first.tobytes(), "t_end": t_end.tobytes(),
+            "v_off": v_off.tobytes(), "v_len": v_len.tobytes(), "villages": bytes(villages),
             "automaton": automaton, "form_off": form_off.tobytes(), "form_tgt": form_tgt.tobytes(),
             "form_len": form_len.tobytes(),
         }
+
+
+def _ints(code: str, raw: bytes) -> array:
+    out = array(code)
+    out.frombytes(raw)
+    return out
 
 
 # ---------------------------------------------------------------------------- the index
@@ -331,20 +348,23 @@ class _Builder:
 class Gazetteer:
     """The loaded index: names, codes, levels and parents of units, written forms, villages."""
 
-    def __init__(self, data: dict) -> None:
+    def __init__(self, data: dict, village_file: Optional[Path] = None) -> None:
         self._names: list[str] = data["names"]
         self._codes: list[Optional[str]] = data["codes"]
         self.n_units: int = data["n_units"]
+        self._tnames: str = data["tnames"]
+        self._t_off = _ints("i", data["t_off"])
         self._levels: bytes = data["levels"]
-        self._parents = array("i")
-        self._parents.frombytes(data["parents"])
-        self._tranges: dict[int, tuple[int, int]] = data["tranges"]
-        self._vblobs: dict[int, bytes] = data["vblobs"]
+        self._parents = _ints("i", data["parents"])
+        self._t_first = _ints("i", data["t_first"])
+        self._t_end = _ints("i", data["t_end"])
+        self._v_off = _ints("q", data["v_off"])
+        self._v_len = _ints("i", data["v_len"])
+        self._village_bytes = data.get("villages")      # in memory right after a build
+        self._village_file = village_file                # else mapped from here on first use
         self._ac = data["automaton"]
-        self._form_off = array("i")
-        self._form_off.frombytes(data["form_off"])
-        self._form_tgt = array("i")
-        self._form_tgt.frombytes(data["form_tgt"])
+        self._form_off = _ints("i", data["form_off"])
+        self._form_tgt = _ints("i", data["form_tgt"])
         self._form_len: bytes = data["form_len"]
         self._children: Optional[dict[int, list[int]]] = None
         self._village_cache: dict[int, dict[str, list[int]]] = {}
@@ -353,7 +373,10 @@ class Gazetteer:
     # -- units
     def name(self, uid: int) -> str:
         """Official name of unit `uid`."""
-        return self._names[uid]
+        if uid < self.n_units:
+            return self._names[uid]
+        k = uid - self.n_units
+        return self._tnames[self._t_off[k]:self._t_off[k + 1]]
 
     def level(self, uid: int) -> int:
         """Level of `uid`: PROVINCE, CITY, COUNTY or TOWNSHIP."""
@@ -385,11 +408,11 @@ class Gazetteer:
 
     def path(self, uid: int) -> list[str]:
         """Official names from the province down to `uid`."""
-        return [self._names[u] for u in reversed(self.ancestors(uid))] + [self._names[uid]]
+        return [self.name(u) for u in reversed(self.ancestors(uid))] + [self.name(uid)]
 
     def region(self, uid: int) -> RegionRef:
         """`uid` as a `schemas.RegionRef`."""
-        return RegionRef(name=self._names[uid], adcode=self.adcode(uid),
+        return RegionRef(name=self.name(uid), adcode=self.adcode(uid),
                          level=LEVELS[self._levels[uid]], path=self.path(uid))
 
     def children(self, uid: int) -> list[int]:
@@ -403,8 +426,9 @@ class Gazetteer:
 
     def townships(self, parent: int) -> range:
         """Ids of the townships directly under county (or city) `parent`."""
-        a, b = self._tranges.get(parent, (0, 0))
-        return range(a, b)
+        if not 0 <= parent < self.n_units:
+            return range(0)
+        return range(self._t_first[parent], self._t_end[parent])
 
     def villages(self, parent: int) -> dict[str, list[int]]:
         """Village name -> ids of the townships holding it, for the villages of county
@@ -412,9 +436,9 @@ class Gazetteer:
         got = self._village_cache.get(parent)
         if got is None:
             got = {}
-            blob = self._vblobs.get(parent)
+            blob = self._village_blob(parent)
             if blob:
-                start = self._tranges[parent][0]
+                start = self._t_first[parent]
                 for k, line in enumerate(blob.decode("utf-8").split("\n")):
                     if line:
                         for v in line.split("\t"):
@@ -424,6 +448,15 @@ class Gazetteer:
             self._village_cache[parent] = got
         return got
 
+    def _village_blob(self, parent: int) -> bytes:
+        if not 0 <= parent < self.n_units or not self._v_len[parent]:
+            return b""
+        if self._village_bytes is None:
+            with open(self._village_file, "rb") as f:
+                self._village_bytes = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+        a = self._v_off[parent]
+        return bytes(self._village_bytes[a:a + self._v_len[parent]])
+
     def township_stems(self, parent: int) -> dict[str, list[int]]:
         """Township name without its suffix -> ids, for the townships of `parent`
         (溪洛渡镇 is found as 溪洛渡 when a page writes the newer 溪洛渡街道)."""
@@ -432,7 +465,7 @@ class Gazetteer:
             got = {}
             suffixes = tuple(vocabulary()["township_suffixes"])
             for tid in self.townships(parent):
-                name = self._names[tid]
+                name = self.name(tid)
                 for suf in suffixes:
                     if name.endswith(suf) and len(name) > len(suf) + 1:
                         got.setdefault(name[: -len(suf)], []).append(tid)
@@ -465,7 +498,7 @@ class Gazetteer:
         out, todo = [], [uid]
         while todo:
             u = todo.pop()
-            if u in self._tranges:
+            if self._t_end[u]:
                 out.append(u)
             todo.extend(self.children(u))
         return out
@@ -503,18 +536,34 @@ def _cache_path() -> Path:
 
 @functools.lru_cache(maxsize=1)
 def load() -> Gazetteer:
-    """The process-wide gazetteer: from the cache, else built (a few seconds) and cached."""
+    """The process-wide gazetteer: from the cache, else built (a few seconds) and cached.
+    The cache is two files: the index (pickle) and the village blobs (mapped on demand)."""
     path = _cache_path()
+    vpath = path.with_suffix(".villages")
     try:
-        data = pickle.loads(path.read_bytes())
-    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError):
-        data = _Builder().build()
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        blob = path.read_bytes()
+        if not vpath.is_file():
+            raise OSError("village blobs missing")
+        gc_was_on = gc.isenabled()
+        gc.disable()   # unpickling lists and strings: no cycles to look for meanwhile
         try:
-            tmp.write_bytes(pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))
-            os.replace(tmp, path)
-        except OSError:
-            pass
+            data = pickle.loads(blob)
+        finally:
+            if gc_was_on:
+                gc.enable()
+        return Gazetteer(data, vpath)
+    except (OSError, EOFError, pickle.UnpicklingError, ValueError, TypeError, AttributeError, KeyError):
+        pass
+    data = _Builder().build()
+    villages = data.pop("villages")
+    try:
+        for target, payload in ((vpath, villages), (path, pickle.dumps(data, protocol=pickle.HIGHEST_PROTOCOL))):
+            tmp = target.with_suffix(f"{target.suffix}.{os.getpid()}.tmp")
+            tmp.write_bytes(payload)
+            os.replace(tmp, target)   # the villages first: an index on disk has its villages
+    except OSError:
+        pass
+    data["villages"] = villages
     return Gazetteer(data)
 
 
