@@ -320,7 +320,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--jieba-seconds", type=float, default=10.0, help="minimum seconds of jieba reference timing")
     ap.add_argument("--json", action="store_true", help="print one JSON object per row instead of the table")
     a = ap.parse_args(argv)
-    report = bench(_ints(a.docs), _ints(a.workers), a.engine, a.source, a.work_dir, a.keep, a.jieba_seconds,
+    report = bench(parse_counts(a.docs), parse_counts(a.workers), a.engine, a.source, a.work_dir, a.keep, a.jieba_seconds,
                    echo=None if a.json else lambda line: print(line, flush=True))
     if a.json:
         print_report(report, as_json=True)
@@ -338,7 +338,7 @@ def print_report(report: BenchReport, as_json: bool = False, echo=print) -> None
         echo(_line(row_cells(m)))
 
 
-def _ints(text: str) -> list[int]:
+def parse_counts(text: str) -> list[int]:
     try:
         values = [int(x) for x in str(text).split(",") if x.strip()]
     except ValueError:

@@ -102,6 +102,34 @@ def evaluate(
         out.print("no output for: " + " ".join(res["documents_missing"]))
 
 
+# ---------------------------------------------------------------- bench
+
+@app.command()
+def bench(
+    docs: str = typer.Option("1000", "--docs", help="corpus sizes, comma-separated, e.g. 1000,10000"),
+    workers: str = typer.Option("1", "--workers", "-w", help="worker counts, comma-separated, e.g. 1,2"),
+    engine: str = typer.Option("local", "--engine", help="local or dask"),
+    source: Optional[List[Path]] = typer.Option(None, "--source", help="folder of documents to copy (default: sample + dev set)"),
+    work_dir: Optional[Path] = typer.Option(None, "--work-dir", help="where corpora and outputs go (default: a temp folder)"),
+    keep: bool = typer.Option(False, "--keep", help="keep the corpora and outputs"),
+    jieba_seconds: float = typer.Option(10.0, "--jieba-seconds", help="minimum seconds of the jieba reference timing"),
+    as_json: bool = typer.Option(False, "--json", help="print one JSON object per configuration"),
+):
+    """Time the whole pipeline on corpora of --docs files against bare jieba; one table row per configuration."""
+    from pipeline.bench import parse_counts, bench as run_bench, print_report
+
+    if engine not in ("local", "dask"):
+        raise typer.BadParameter("choose local or dask", param_hint="--engine")
+    try:
+        sizes, counts = parse_counts(docs), parse_counts(workers)
+    except SystemExit as e:
+        raise typer.BadParameter(str(e)) from None
+    report = run_bench(sizes, counts, engine, source, work_dir, keep, jieba_seconds,
+                       echo=None if as_json else lambda line: out.print(line, highlight=False, soft_wrap=True))
+    if as_json:
+        print_report(report, as_json=True, echo=lambda line: out.print(line, highlight=False, soft_wrap=True))
+
+
 def main() -> None:
     app()
 

@@ -1,0 +1,77 @@
+"""A tiny benchmark run through the CLI: every figure is printed, and is a number."""
+from __future__ import annotations
+
+import json
+import re
+
+from typer.testing import CliRunner
+
+from conftest import CORPUS
+from pipeline.bench import COLUMNS, BenchReport, JiebaReference, Measurement, parse_counts, print_report
+from pipeline.cli import app
+
+NUMBER = re.compile(r"^-?\d+(\.\d+)?$")
+
+
+def small_sources(root):
+    """Short documents cut from the bundled corpus (a few real lines each), to keep the run quick."""
+    src = root / "src"
+    src.mkdir()
+    for f in sorted(CORPUS.glob("*.txt")):
+        lines = [l for l in f.read_text(encoding="utf-8").splitlines() if 40 < len(l.strip()) < 400][2:5]
+        (src / f.name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return src
+
+
+def test_bench_prints_every_figure_as_a_number(tmp_path):
+    work = tmp_path / "work"
+    result = CliRunner().invoke(app, ["bench", "--docs", "12", "--workers", "1,2", "--source", str(small_sources(tmp_path)),
+                                      "--work-dir", str(work), "--jieba-seconds", "0.2"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    jieba = next(l for l in lines if l.startswith("jieba.lcut reference"))
+    assert float(re.search(r": ([\d.]+) MB/s", jieba).group(1)) > 0
+    start = next(l for l in lines if l.startswith("start-up in a fresh process"))
+    assert float(re.search(r": ([\d.]+) s to a loaded pipeline", start).group(1)) > 0
+    header = next(i for i, l in enumerate(lines) if l.split()[:2] == ["docs", "workers"])
+    assert tuple(lines[header].split()) == COLUMNS
+    for h in ("docs/s", "MB/s", "x_jieba", "peak_rss_MB", "startup_s", "read_s", "clean_s", "segment_s", "extract_s",
+              "link_s", "store_s"):
+        assert h in COLUMNS
+    rows = [dict(zip(COLUMNS, l.split())) for l in lines[header + 1:header + 3]]
+    assert [(r["docs"], r["workers"]) for r in rows] == [("12", "1"), ("12", "2")]
+    # every file is accounted for (a short cut-out may be cleaned away: counted as failed, not hidden)
+    assert all(int(r["ok"]) + int(r["failed"]) == 12 and int(r["ok"]) >= 6 for r in rows)
+    for r in rows:
+        for k, v in r.items():
+            if k != "engine":
+                assert NUMBER.match(v), (k, v)
+        assert float(r["docs/s"]) > 0 and float(r["MB/s"]) > 0 and float(r["x_jieba"]) > 0
+        assert float(r["segment_s"]) > 0 and 50 < float(r["peak_rss_MB"]) < 4000
+    assert rows[0]["speedup"] == "1.00" and float(rows[1]["speedup"]) > 0
+    assert not list(work.iterdir())  # corpora and outputs removed without --keep
+
+
+def test_bench_json_rows():
+    m = Measurement(docs=5, workers=1, engine="local", wall_s=2.0, bytes=10_000, ok=5, stages={"segment": 0.5},
+                    docs_per_s=2.5, mb_per_s=0.005, x_jieba=0.5, speedup=1.0)
+    report = BenchReport(2, 3, JiebaReference(5, 10_000, 1.0), {"imports": 0.1, "load": 1.0, "total": 1.1,
+                                                                 "process": 1.4}, [m], {5: 10_000})
+    lines = []
+    print_report(report, as_json=True, echo=lines.append)
+    [row] = [json.loads(l) for l in lines]
+    assert row["docs_per_s"] == 2.5 and row["jieba_mb_per_s"] == 0.01 and row["stages"] == {"segment": 0.5}
+    lines = []
+    print_report(report, echo=lines.append)
+    assert lines[1].startswith("jieba.lcut reference (default dictionary, HMM on): 0.010 MB/s, 5.0 docs/s")
+    assert lines[-1].split()[:9] == ["5", "1", "local", "5", "0", "2.00", "2.5", "0.005", "0.50"]
+
+
+def test_counts_are_parsed_and_checked():
+    assert parse_counts("1000, 10000") == [1000, 10000]
+    for bad in ("", "0", "x"):
+        try:
+            parse_counts(bad)
+        except SystemExit:
+            continue
+        raise AssertionError(f"{bad!r} was accepted")

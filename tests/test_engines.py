@@ -1,0 +1,179 @@
+"""Engines give the same outputs: one worker, two worker processes, Dask on a LocalCluster;
+a file that hangs or kills its worker is reported failed and does not stop the run; the
+articles can be written as Parquet partitions."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import CORPUS
+from pipeline import engines, pipeline_version, run as run_module
+from pipeline.run import FileResult, run
+from pipeline.settings import Settings
+from schemas import ManifestEntry
+
+
+def outputs(out: Path):
+    """documents.jsonl and manifest.jsonl text, and the database rows table by table."""
+    db = {}
+    if (out / "practices.db").exists():
+        con = sqlite3.connect(out / "practices.db")
+        for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
+                                "AND name NOT LIKE '%_fts_%' ORDER BY name"):
+            db[t] = sorted(map(repr, con.execute(f'SELECT * FROM "{t}"')))
+        con.close()
+    return ((out / "documents.jsonl").read_text(encoding="utf-8"),
+            (out / "manifest.jsonl").read_text(encoding="utf-8"), db)
+
+
+def code_version() -> str:
+    """pipeline_version() computed afresh (the function caches its answer per process)."""
+    return pipeline_version.__wrapped__()
+
+
+def assert_same_outputs(out: Path, expected: Path, version: str) -> None:
+    got, want = outputs(out), outputs(expected)
+    if got != want and code_version() != version:  # pragma: no cover - only in a tree being edited
+        pytest.skip("the pipeline code changed while the test ran; outputs are not comparable")
+    assert got[0] == want[0], "documents.jsonl differs"
+    assert got[1] == want[1], "manifest.jsonl differs"
+    assert got[2] == want[2], "practices.db rows differ"
+
+
+@pytest.fixture(scope="module")
+def local_one(tmp_path_factory):
+    version = code_version()
+    out = tmp_path_factory.mktemp("w1")
+    summary = run([CORPUS], out, workers=1)
+    assert summary.files == 5 and summary.failed == 0
+    return out, summary, version
+
+
+def test_two_worker_processes_equal_one(local_one, tmp_path):
+    out1, s1, version = local_one
+    out2 = tmp_path / "w2"
+    s2 = run([CORPUS], out2, workers=2)
+    assert_same_outputs(out2, out1, version)
+    assert (s2.files, s2.ok, s2.articles, s2.relevant) == (s1.files, s1.ok, s1.articles, s1.relevant)
+
+
+def test_dask_local_cluster_equals_local_engine(local_one, tmp_path):
+    out1, _, version = local_one
+    out = tmp_path / "dask"
+    loads = []
+    summary = run([CORPUS], out, workers=2, engine="dask", parquet=True,
+                  on_file=lambda r: loads.append(r.timings.get("startup")))
+    assert summary.failed == 0
+    assert_same_outputs(out, out1, version)
+    # 5 files in 5 bag partitions on 2 worker processes: the pipeline was loaded once per process
+    assert len(loads) == 5 and 1 <= sum(x is not None for x in loads) <= 2 and summary.startup > 0
+    # the same documents as Parquet, one schema, every article once
+    import pyarrow.parquet as pq
+    table = pq.read_table(out / "parquet")
+    docs = [json.loads(line) for line in (out1 / "documents.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert table.num_rows == len(docs) == summary.articles
+    assert table.column("doc_id").to_pylist() == [d["doc_id"] for d in docs]
+    assert table.column("text").to_pylist() == [d["text"] for d in docs]
+    assert table.column("counts").to_pylist() == [[{**c} for c in d["counts"]] for d in docs]
+
+
+def test_parquet_parts_share_one_schema_and_stream(tmp_path):
+    import pyarrow.parquet as pq
+    from schemas import Article, Count, Mention, Place
+
+    docs = tmp_path / "documents.jsonl"
+    with open(docs, "w", encoding="utf-8") as f:
+        for i in range(5):
+            counts = [Count(text="481名", value=481, unit="名", start=9, end=13, sentence="永善县妇联帮助481名妇女。")] if i % 2 else []
+            places = [Place(name="永善县", level="county", adcode="530625", path=["云南省", "昭通市", "永善县"],
+                            mentions=[Mention(text="永善县", start=0, end=3)])] if i == 3 else []
+            f.write(Article(doc_id=f"d-{i}", source="x.txt", article=i, relevant=bool(i % 2), text="永善县妇联帮助481名妇女。",
+                            counts=counts, places=places).model_dump_json() + "\n")
+    parts = engines.write_parquet(docs, tmp_path / "pq", rows_per_file=2)
+    files = sorted((tmp_path / "pq").glob("part-*.parquet"))
+    assert parts == len(files) == 3
+    # one schema for every part, even where a part has no counts or places at all
+    assert len({pq.read_schema(f).remove_metadata().to_string() for f in files}) == 1
+    table = pq.read_table(tmp_path / "pq")
+    assert table.column("doc_id").to_pylist() == [f"d-{i}" for i in range(5)]
+    assert table.column("counts").to_pylist()[1][0]["value"] == 481.0
+    assert table.column("places").to_pylist()[3][0]["mentions"] == [{"text": "永善县", "start": 0, "end": 3}]
+    # written again, the folder is replaced as a whole (no parts left from the first write)
+    engines.write_parquet(docs, tmp_path / "pq")
+    assert [f.name for f in (tmp_path / "pq").iterdir()] == ["part-00000.parquet"]
+
+
+def _inputs(tmp_path: Path, *names: str) -> Path:
+    src = tmp_path / "in"
+    src.mkdir()
+    for name in names:
+        (src / name).write_text(f"{name}: 永善县妇联帮助481名妇女争取创业贷款5666万元。", encoding="utf-8")
+    return src
+
+
+class StandInProcessor:
+    """Stands in for the pipeline in the workers: hangs on hang*, kills its process on crash*,
+    else returns an ok entry at once (so the test times the supervision, not the extractors)."""
+
+    load_seconds, load_reported = 0.0, True
+
+    def __init__(self, settings):
+        self.settings = settings
+
+    def process(self, path, sha256=None):
+        name = Path(path).name
+        if name.startswith("hang"):
+            time.sleep(120)
+        if name.startswith("crash"):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return FileResult.of(ManifestEntry(source=str(path), status="ok", sha256=sha256), [])
+
+
+class NoHang(StandInProcessor):
+    def process(self, path, sha256=None):
+        return FileResult.of(ManifestEntry(source=str(path), status="ok", sha256=sha256, reader="again"), [])
+
+
+def _manifest(out: Path) -> dict:
+    return {Path(e["source"]).name: e for e in map(json.loads, (out / "manifest.jsonl").read_text().splitlines())}
+
+
+def test_a_hanging_file_times_out_and_a_crashing_one_fails(tmp_path, monkeypatch):
+    src = _inputs(tmp_path, "a.txt", "hang.txt", "b.txt", "crash.txt", "c.txt", "d.txt")
+    monkeypatch.setattr(run_module, "processor", StandInProcessor)  # inherited by the forked workers
+    started = time.monotonic()
+    summary = run([src], tmp_path / "out", Settings(file_timeout_s=1.5), workers=2)
+    assert time.monotonic() - started < 30
+    m = _manifest(tmp_path / "out")
+    assert m["hang.txt"]["status"] == "failed" and m["hang.txt"]["reason"] == "timed out after 1.5 s"
+    assert m["crash.txt"]["status"] == "failed" and m["crash.txt"]["reason"] == "worker process died (SIGKILL)"
+    assert [m[n]["status"] for n in ("a.txt", "b.txt", "c.txt", "d.txt")] == ["ok"] * 4  # replacements went on
+    assert (summary.failed, summary.ok) == (2, 4)
+
+
+def test_isolate_enforces_the_limit_with_one_worker_and_a_timeout_is_retried(tmp_path, monkeypatch):
+    src = _inputs(tmp_path, "a.txt", "hang.txt", "b.txt")
+    out = tmp_path / "out"
+    with monkeypatch.context() as mp:
+        mp.setattr(run_module, "processor", StandInProcessor)
+        summary = run([src], out, Settings(file_timeout_s=1, isolate=1), workers=1)
+    assert _manifest(out)["hang.txt"]["reason"] == "timed out after 1 s"
+    assert (summary.failed, summary.ok) == (1, 2)
+    # a time-out says nothing about the file: the next run tries it again and reuses the rest
+    with monkeypatch.context() as mp:
+        mp.setattr(run_module, "processor", NoHang)
+        again = run([src], out, Settings(file_timeout_s=1, isolate=1), workers=1)
+    assert (again.reused, again.failed) == (2, 0)
+    assert _manifest(out)["hang.txt"] == {**_manifest(out)["hang.txt"], "status": "ok", "reader": "again"}
+
+
+def test_unknown_engine_is_refused():
+    with pytest.raises(ValueError, match="unknown engine"):
+        list(engines.execute([(CORPUS / "x", "0")], Settings(), engine="spark"))
