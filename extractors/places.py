@@ -91,7 +91,9 @@ class _Rules:
         self.level_ref_re = re.compile("|".join(map(re.escape, sorted(self.level_ref_of, key=len, reverse=True))))
         self.township_re = re.compile("|".join(map(re.escape, sorted(self.township_suffixes, key=len, reverse=True))))
         self.village_re = re.compile("|".join(map(re.escape, sorted(self.village_suffixes, key=len, reverse=True))))
-        self.fed_re = re.compile(r"[\u4e00-\u9fff]{0,4}?(?:%s)" % "|".join(map(re.escape, self.fed_words)))
+        infixes = sorted(voc["federation_infixes"], key=len, reverse=True)
+        self.fed_re = re.compile(r"(?:%s)?(?:%s)" % ("|".join(map(re.escape, infixes)),
+                                                     "|".join(map(re.escape, self.fed_words))))
         marks = re.escape(voc["anonymised_marks"])
         self.anon_fed_re = re.compile(r"[%s]{1,2}[省市县区州旗盟镇乡]?(?:%s)" % (marks, "|".join(self.fed_words)))
 
@@ -114,17 +116,17 @@ def _word_char(c: str) -> bool:
 class _Doc:
     """Per-document state of the search (never kept beyond one call)."""
 
-    def __init__(self, text: str, token_starts: Optional[set[int]], token_ends: Optional[set[int]],
-                 sentences: Optional[list[tuple[int, int]]]) -> None:
+    def __init__(self, text: str, tokens, sentences: Optional[list[tuple[int, int]]]) -> None:
         self.text = text
         self.g = gz.load()
         self.r = rules()
-        self.token_starts, self.token_ends = token_starts, token_ends
+        self.tokens = tokens
         self.sentence_starts = [a for a, _ in sentences] if sentences else [0]
         self.accepted: list[_Cand] = []
         self.ends: dict[int, list[_Cand]] = {}
         self.covered = bytearray(len(text) + 1)
         self.quoted = [(m.start(), m.end()) for m in _QUOTES.finditer(text)]
+        self._sentences_cache: Optional[tuple] = None
 
     # -- helpers
     def accept(self, c: _Cand) -> None:
@@ -146,13 +148,18 @@ class _Doc:
             return True
         return any(self.text[i - n:i] in self.r.openers for n in self.r.opener_lengths if i >= n)
 
+    def _bounds(self) -> Optional[tuple[set[int], set[int]]]:
+        if self.tokens is None:
+            return None
+        return self.tokens.get() if hasattr(self.tokens, "get") else self.tokens
+
     def token_start(self, i: int) -> bool:
-        return self.token_starts is None or i in self.token_starts
+        b = self._bounds()
+        return b is None or i in b[0]
 
     def aligned(self, start: int, end: int) -> bool:
-        if self.token_starts is None:
-            return True
-        return start in self.token_starts and end in self.token_ends
+        b = self._bounds()
+        return b is None or (start in b[0] and end in b[1])
 
     def in_quotes(self, start: int, end: int) -> bool:
         for a, b in self.quoted:
@@ -312,6 +319,11 @@ class _Doc:
             ids = [u for u, _ in t]
             stem = self._stem(self.text[s:e])
             u, how = self._pick(ids, s, named)
+            if u is None and any(k == FULL for _, k in t):
+                # 城关镇 of no county named here: an official 城关镇, not 城关回族镇 written short
+                t = [(x, k) for x, k in t if k == FULL]
+                ids = [x for x, _ in t]
+                u, how = self._pick(ids, s, named)
             local = how in ("adjacent", "context")
             if how != "adjacent" and (len(stem) < 2 or stem in r.generic_stems):
                 continue
@@ -352,10 +364,13 @@ class _Doc:
             p, q = m.start(), m.end()
             if self.covered[p]:
                 continue
-            for L in range(min(_MAX_VILLAGE_STEM, p), 0, -1):
+            run = 0   # the name stays inside the run of Chinese characters before the suffix
+            while run < _MAX_VILLAGE_STEM and p - run > 0 and _CJK.match(text[p - run - 1]):
+                run += 1
+            for L in range(run, 0, -1):
                 s = p - L
                 name = text[s:q]
-                tids = [tid for book in books for tid in book.get(name, ())]
+                tids = [tid for book in books if name in book for tid in book[name]]
                 if not tids:
                     continue
                 if any(self.covered[s:p]):
@@ -398,8 +413,10 @@ class _Doc:
                     break
                 stem = text[s:p]
                 if (not all(_CJK.match(ch) for ch in stem) or any(ch in r.stop_chars for ch in stem)
-                        or self.covered[s] or stem in r.generic_stems or self.anonymised(s)):
-                    break
+                        or self.covered[s] or stem in r.generic_stems or self.anonymised(s)
+                        or stem[-1] in r.openers1 or any(stem[i:i + n] in r.openers
+                                                         for n in r.opener_lengths for i in range(len(stem) - n + 1))):
+                    break   # 深入街道, 走进社区: a verb and its object
                 parent = self._unit_before(s, level)
                 if parent >= 0:
                     found = (s, parent)
@@ -451,8 +468,14 @@ class _Doc:
             return True
         if q < len(text) and text[q] == "、" and any(c.start == q + 1 and c.level == level for c in self.accepted):
             return True
-        k = self.sentence_of(s)
-        return any(c.level == level and c.weight >= 2 and self.sentence_of(c.start) == k for c in self.accepted)
+        return self.sentence_of(s) in self._found_sentences(level)
+
+    def _found_sentences(self, level: int) -> set[int]:
+        key = (level, len(self.accepted))
+        if self._sentences_cache is None or self._sentences_cache[0] != key:
+            found = {self.sentence_of(c.start) for c in self.accepted if c.level == level and c.weight >= 2}
+            self._sentences_cache = (key, found)
+        return self._sentences_cache[1]
 
     def _cover(self) -> list[_Cand]:
         """The non-overlapping readings that cover the most text with whole names."""
@@ -515,33 +538,54 @@ def _places_from(cands: list[_Cand], text: str) -> list[Place]:
     return places
 
 
-def find_places(text: str, token_starts: Optional[set[int]] = None, token_ends: Optional[set[int]] = None,
-                sentences: Optional[list[tuple[int, int]]] = None) -> list[Place]:
-    """Places named in `text`, each with its mentions (offsets into `text`); token
-    boundaries (jieba) let bare short forms be checked for being whole words."""
+def find_places(text: str, tokens=None, sentences: Optional[list[tuple[int, int]]] = None) -> list[Place]:
+    """Places named in `text`, each with its mentions (offsets into `text`). `tokens`:
+    the (start offsets, end offsets) of its jieba words, or an object whose get()
+    returns them, so that bare short forms can be checked for being whole words
+    (without it every offset counts as a word boundary); `sentences`: (start, end) pairs."""
     if not text:
         return []
-    cands = _Doc(text, token_starts, token_ends, sentences).run()
+    cands = _Doc(text, tokens, sentences).run()
     return _places_from(cands, text)
 
 
+_TEXT_KEY = "fedreports.places.text"
+
+
 def _doc_text(doc: Doc) -> str:
-    """doc.text, from the token arrays (spaCy's `doc.text` makes a Token object per word)."""
+    """doc.text, from the token arrays (spaCy's `doc.text` makes a Token object per word);
+    kept in doc.user_data for the main-region component that reads it next."""
+    text = doc.user_data.get(_TEXT_KEY)
+    if text is not None and len(text) >= len(doc):
+        return text
     if not len(doc):
         return ""
     strings = doc.vocab.strings
-    arr = doc.to_array([ORTH, SPACY]).tolist()
-    return "".join(strings[o] + " " if sp else strings[o] for o, sp in arr)
+    arr = doc.to_array([ORTH, SPACY])
+    if not arr[:, 1].any():   # jieba tokens carry no trailing spaces
+        text = "".join([strings[o] for o in arr[:, 0].tolist()])
+    else:
+        text = "".join(strings[o] + " " if sp else strings[o] for o, sp in arr.tolist())
+    doc.user_data[_TEXT_KEY] = text
+    return text
 
 
-def _token_bounds(doc: Doc) -> tuple[set[int], set[int]]:
-    """Start and end offsets of the tokens (jieba words) of `doc`."""
-    if not len(doc):
-        return set(), set()
-    arr = doc.to_array([IDX, LENGTH])
-    starts = arr[:, 0].tolist()
-    ends = (arr[:, 0] + arr[:, 1]).tolist()
-    return set(starts), set(ends)
+class _LazyBounds:
+    """Token start and end offsets of a doc, computed on first use."""
+
+    def __init__(self, doc: Doc) -> None:
+        self.doc = doc
+        self.sets: Optional[tuple[set[int], set[int]]] = None
+
+    def get(self) -> tuple[set[int], set[int]]:
+        if self.sets is None:
+            doc = self.doc
+            if not len(doc):
+                self.sets = (set(), set())
+            else:
+                arr = doc.to_array([IDX, LENGTH])
+                self.sets = (set(arr[:, 0].tolist()), set((arr[:, 0] + arr[:, 1]).tolist()))
+        return self.sets
 
 
 def _set_place_spans(doc: Doc, n_chars: int, offsets: list[tuple[int, int, str]]) -> None:
@@ -561,8 +605,7 @@ def _set_place_spans(doc: Doc, n_chars: int, offsets: list[tuple[int, int, str]]
 def fed_places(doc: Doc) -> Doc:
     """Set doc._.places (list[Place]) and doc.spans["places"] (label = level)."""
     text = _doc_text(doc)
-    starts, ends = _token_bounds(doc)
-    places = find_places(text, starts, ends, doc._.sentences)
+    places = find_places(text, _LazyBounds(doc), doc._.sentences)
     doc._.places = places
     _set_place_spans(doc, len(text), [(m.start, m.end, p.level) for p in places for m in p.mentions])
     return doc
@@ -660,7 +703,9 @@ def _org_region(org: str) -> Optional[RegionRef]:
 @Language.component("fed_main_region", requires=["doc._.places"], assigns=["doc._.main_region"])
 def fed_main_region(doc: Doc) -> Doc:
     """Set doc._.main_region (RegionRef or None)."""
-    doc._.main_region = choose_main_region(_doc_text(doc), doc._.places or [], doc._.sentences,
+    text = _doc_text(doc)
+    doc.user_data.pop(_TEXT_KEY, None)
+    doc._.main_region = choose_main_region(text, doc._.places or [], doc._.sentences,
                                            doc._.title, doc._.organisation)
     return doc
 
