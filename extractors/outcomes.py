@@ -44,7 +44,8 @@ class OutcomeVocabulary:
     """Compiled patterns of outcomes.yaml."""
 
     triggers: re.Pattern          # award verbs; group names say the kind
-    levels: re.Pattern            # a level or place prefix at the start of a title
+    levels: re.Pattern            # a level prefix at the start of a title (全国, 省级 …)
+    place_prefix: re.Pattern      # a place name at the start of a title (青岛市十大最美家庭)
     title_end: re.Pattern         # a title ending at the end of an item
     title_then_person: re.Pattern  # a title ending followed by a person's name
     title_suffixes: frozenset
@@ -82,19 +83,20 @@ def vocabulary() -> OutcomeVocabulary:
               f"|[{_CJK}]{{2,4}}网(?=[、,和及等与])")
     return OutcomeVocabulary(
         triggers=re.compile(triggers),
-        levels=re.compile(rf"^(?:\d{{4}}年度?)?(?:(?:{levels})(?!级以上)|[{single_levels}](?!妇联|委|政府|级|直)|(?!其中|共|全|各)[{_CJK}Xx]{{2,4}}?(?:省|市|州|县|区)(?!级|妇联|委|政府))"),
+        levels=re.compile(rf"^(?:\d{{4}}年度?)?(?:(?:{levels})(?!级以上)|[{single_levels}](?!妇联|委|政府|级|直))"),
+        place_prefix=re.compile(rf"^(?:\d{{4}}年度?)?(?!其中|共|全|各)[{_CJK}Xx]{{2,4}}?(?:省|市|州|县|区)(?!级|妇联|委|政府)"),
         title_end=re.compile(f"(?:{suffixes})$"),
         title_then_person=re.compile(f"^(.*(?:{suffixes}))([{_CJK}]{{2,4}})$"),
         title_suffixes=frozenset(data["title_suffixes"]),
         tails=re.compile(f"(?:{tails})$"),
         generic=frozenset(data["generic_awards"]),
-        lead_count=re.compile(rf"^(?:其中|共|另有)?(?:\d+(?:\.\d+)?(?!年|\d)(?:余|多)?(?:{units})?|[一二三四五六七八九十百千两]+(?:余|多)?(?:{units}))"),
-        trail_count=re.compile(rf"{_NUM}(?:余|多)?(?:{units})(?:余|多)?$|\d+$"),
+        lead_count=re.compile(rf"^(?:其中|共|另有)?(?:\d+(?:\.\d+)?(?![年\d\-.])(?:余|多)?(?:{units})?|[一二三四五六七八九十百千两]+(?:余|多)?(?:{units}))"),
+        trail_count=re.compile(rf"(?:各|共|均|分别)?(?:{_NUM}(?:余|多)?(?:{units})(?:余|多)?|\d+)$"),
         etc_run=re.compile(rf"^([^,。;!?\n]*?等[^,。;、等!?\n]*?(?:{suffixes}))(?:{tails})?(?=[,。;!?\n]|$)"),
         promotion=re.compile("|".join(f"(?:{p})" for p in data["promotion_patterns"])),
         media_verb=re.compile(_alt(data["media_verbs"])),
         outlet=re.compile(outlet),
-        organisation=re.compile(rf"(?:[{_CJK}]{{0,10}}?(?:全国|省|市|县|区|州|镇|乡|街道|国家))?(?:妇联|妇女联合会|妇女儿童工作委员会|委员会|人民政府|政府|党委|[省市县区]委|民政部|部|厅|局|领导小组)"),
+        organisation=re.compile(rf"(?:全国|国家|[{_CJK}Xx]{{2,8}}?(?:省|市|县|区|州|镇|乡|街道)|省|市|县|区|州)?(?:妇联|妇女联合会|妇女儿童工作委员会|人民政府|政府|党委|[省市县区]委|民政部|[{_CJK}]{{1,4}}(?:部|厅|局)|领导小组)"),
         result_cue=re.compile(_alt(data["result_cues"])),
         number=re.compile(rf"\d+(?:\.\d+)?(?:万|亿)?(?:余|多)?(?:{units}|%|元|万元|亿元)"),
     )
@@ -157,12 +159,14 @@ def _honour_list(text: str, pos: int, limit: int, kind: str, by: Optional[str], 
         item = _parse_item(text, s, e, v)
         if item is None:
             break
-        s2, e2, name, quoted, had_count, ended = item
+        s2, e2, name, quoted, had_count, ended, had_tail = item
         in_quote = _quote_depth(text, pos, s2) > 0
         quoted = quoted or in_quote
         lv = v.levels.match(name)
+        level_word = bool(lv and lv.end() < len(name))
+        lv = lv if level_word else v.place_prefix.match(name)
         own_level = lv.group(0) if lv and lv.end() < len(name) else ""
-        titled = bool(v.title_end.search(name))
+        titled = bool(v.title_end.search(name)) or had_tail  # "…称号": a title whatever its ending
         body = name[len(own_level):]
         if not body or body in v.generic or len(name) > 30:
             break
@@ -173,7 +177,8 @@ def _honour_list(text: str, pos: int, limit: int, kind: str, by: Optional[str], 
         elif kind == "title":
             ok = titled or bare_quote
         else:
-            ok = titled or bare_quote or bool(own_level) and not quoted
+            # an untitled item needs a level word: "邵武市…社区、…等11个集体" lists recipients
+            ok = titled or bare_quote or level_word and not quoted
         if not ok:
             break
         if own_level:
@@ -185,7 +190,7 @@ def _honour_list(text: str, pos: int, limit: int, kind: str, by: Optional[str], 
             level = ""  # the chain of shared levels ends here
         elif name in v.title_suffixes and stem and not prev_quoted:
             name = stem + name
-        lv = v.levels.match(name)
+        lv = v.levels.match(name) or v.place_prefix.match(name)
         body = name[lv.end():] if lv and lv.end() < len(name) else name
         t = v.title_end.search(body)
         stem = body[:t.start()] if t and t.start() > 0 else None
@@ -212,7 +217,7 @@ def _parse_item(text: str, s: int, e: int, v: OutcomeVocabulary):
     if lead and lead.end() < len(raw):
         s += lead.end()
         raw = raw[lead.end():]
-    had_count = False
+    had_count = had_tail = False
     for _ in range(2):
         t = v.trail_count.search(raw)
         if t and t.start() > 0:
@@ -220,7 +225,7 @@ def _parse_item(text: str, s: int, e: int, v: OutcomeVocabulary):
             e = s + len(raw)
         tail = v.tails.search(raw)
         if tail and tail.start() > 0:
-            raw = raw[:tail.start()]
+            raw, had_tail = raw[:tail.start()], True
             e = s + len(raw)
     quoted = any(c in _QUOTES for c in raw)
     name = _STRIP_QUOTES.sub("", raw).strip()
@@ -236,7 +241,7 @@ def _parse_item(text: str, s: int, e: int, v: OutcomeVocabulary):
         e -= 1
     while s < e and text[s] in "“‘「『":
         s += 1
-    return s, e, name, quoted, had_count, ended
+    return s, e, name, quoted, had_count, ended, had_tail
 
 
 def _quote_depth(text: str, a: int, b: int) -> int:
@@ -282,12 +287,13 @@ def find_promotions(text: str, vocab: Optional[OutcomeVocabulary] = None) -> lis
     v = vocab or vocabulary()
     out = []
     for m in v.promotion.finditer(text):
+        if out and re.fullmatch(r"[,、]?", text[out[-1][1]:m.start()]):
+            out[-1] = (out[-1][0], m.end(), out[-1][2])  # "…召开…现场推进会,推广了我们的做法": one statement
+            continue
+        sentence_start = max(text.rfind(c, 0, m.start()) for c in "。;!?\n") + 1
         clause_start = max(text.rfind(c, 0, m.start()) for c in "。,;!?\n") + 1
-        org = None
-        for o in v.organisation.finditer(text, clause_start, m.end()):
-            org = o.group(0)
-            break
-        out.append((m.start(), m.end(), org))
+        org = v.organisation.search(text, clause_start, m.end()) or v.organisation.search(text, sentence_start, m.end())
+        out.append((m.start(), m.end(), org.group(0) if org else None))
     return out
 
 
@@ -296,13 +302,16 @@ def find_media(text: str, vocab: Optional[OutcomeVocabulary] = None) -> list[tup
     v = vocab or vocabulary()
     out = []
     for m in v.media_verb.finditer(text):
-        clause_start = max(text.rfind(c, 0, m.start()) for c in "。;!?\n") + 1
+        clause_start = max(text.rfind(c, 0, m.start()) for c in "。;!?\n,") + 1
         clause_start = max(clause_start, m.start() - 80)
+        if out and out[-1][1] > clause_start and "," not in text[out[-1][1]:m.start()]:
+            out[-1] = (out[-1][0], m.end(), out[-1][2])  # the same statement, one more verb ("头版头条做了专题报道")
+            continue
+        if out:
+            clause_start = max(clause_start, out[-1][1])
         outlets = [o for o in v.outlet.finditer(text, clause_start, m.start())]
         if not outlets:
             continue
-        if out and out[-1][1] >= outlets[0].start():
-            continue  # the same statement, a second verb ("宣传报道")
         by = "、".join(dict.fromkeys(o.group(0).strip("《》") for o in outlets))
         start = outlets[0].start()
         if start > 0 and text[start - 1] == "被":

@@ -10,14 +10,15 @@ How a programme is found:
 1. quoted names (“…” 「…」 ‘…’ "…"), with the ending noun that follows the quote
    (“巧媳妇”工程 -> 巧媳妇工程); quoted emphasis words, slogans, quoted speech, titles of
    documents, numbers and honours are left out;
-2. unquoted names ending in a programme noun (敬老尚俭工程, 五步工作法, 顾静芬工作室), whose
+2. a name in apposition ("…服务平台——宁波国际妇女之家");
+3. unquoted names ending in a programme noun (敬老尚俭工程, 五步工作法, 顾静芬工作室), whose
    start is found by walking left over the jieba tokens to a verb or function word; the
    stem must say more than generic words (not 社区服务中心, 走访联系机制);
-3. national programmes of the federation named as written (小额担保贷款, 春蕾计划).
+4. national programmes of the federation named as written (小额担保贷款, 春蕾计划).
 Mentions of one programme are merged by key (`programme_key`): the same name with or
-without quotes, generic trailing words (活动, 工作, 制度 …) or a place before it; a
-region for each mention is read from the organisation or place governing it, and the
-programme takes the region most of its mentions point to.
+without quotes, generic trailing words (活动, 工作, 制度 …) or a prefix before it. The
+region of each mention is read from the organisation or place governing it, and the
+programme takes the region most of its mentions point to (`_RegionReader`).
 
 The vocabulary is in `extractors/data/programmes.yaml`, loaded once by `vocabulary()`.
 """
@@ -42,20 +43,40 @@ from schemas import Mention, Place, Programme, RegionRef
 
 _CJK = "\u4e00-\u9fff"
 _NAME_CHARS = re.compile(rf"^[{_CJK}A-Za-z0-9·・+\-]+$")
+_NAME_RUN = re.compile(rf"[{_CJK}A-Za-z0-9]*")
 _HAS_CJK = re.compile(f"[{_CJK}]")
 _NUMERAL_ONLY = re.compile(r"^[0-9一二三四五六七八九十百千万两零〇・·.\-\s]+$")
-_NUMERAL_LED = re.compile(r"^[一二三四五六七八九十百千万两]|^\d+[^\d年月日%]")
+# a name led by a numeral (三访四察五送, 五好文明家庭, 12338妇女热线) — not a count or an adverb
+_NUMERAL_LED = re.compile(r"^(?!一(?:系列|批|些|大|线|体|般|定|起|直|切|同|道|致|贯|流|方面|带一路|年|次|种|项|个|段|部分)"
+                          r"|[一二两三四五六七八九十百千]+(?:个|项|次|年|种|批|类|大)|\d+[个项名人次年月日%岁.])"
+                          r"(?:[一二三四五六七八九十百千万两]|\d+[^\d])")
 _MULTI_PART = re.compile(rf"[、,;,;]|[{_CJK}]\s+[{_CJK}]")
-_SPEECH = re.compile(r"[。!?…]|[吗呢吧啊呀]$|^(?:我|我们|你|你们|咱们)")
-_KEY_PUNCT = re.compile(r"[\s\"'“”‘’「」『』《》〈〉()（）\[\]【】<>·・.,，、。:：;；!！?？\-—_/+]+")
+# speech: sentence marks ("?" and "!" only at the end: inside a name they are characters lost
+# in conversion, 吉象?芳华), or the particles and pronouns of a spoken sentence
+_SPEECH = re.compile(r"[。…]|[!?]$|[吗呢吧啊呀]$|^(?:我|我们|你|你们|咱们)[^为]")
+_SPOKEN = re.compile(r"就在|就是|都是|都在|才能|才会|能够|要[把让]|[吗呢吧]|了$|[^为]我们?[^为]|你们?|咱们")
+# "从“单行道”优化为“双行道”", "从“要我做”到“我要做”": a change of manner, not names
+_CONTRAST = re.compile(r"(?:从|由|变)[“\"‘]([^”\"’\n]{1,16})[”\"’](?:到|为|变为|优化为|转变为|升级为|变成)[“\"‘]([^”\"’\n]{1,16})[”\"’]")
+_SEPARATORS = "·・+?-—"
+_KEY_PUNCT = re.compile(r"[\s\"'“”‘’「」『』《》〈〉()（）\[\]【】<>.,，、。:：;；!！？\-_/]+")
 _VERB_COMPLEMENT = re.compile(r"(?:起来|出来|进去|进来|下去|上来|过来|[来去])$")
+# characters that may follow a weak ending (中心, 平台, 机制 …) that really ends a name
+_WEAK_FOLLOWERS = frozenset("的和与及等为是在中内里上已于并也还都就将以让使共正先累成挂揭建开启投被由")
+_COUNT_AFTER = re.compile(r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千]+)(?:余|多)?(?:个|支|家|所|处|名|户|场|期|项|座|间)")
+_COUNT_TOKEN = re.compile(r"^(?:余|多)?(?:个|名|户|人|家|场|次|期|项|所|处|支|届)$")
+_LEVEL_OF_SUFFIX = {"省": ("province",), "自治区": ("province",), "市": ("city", "county", "province"),
+                    "州": ("city",), "盟": ("city",), "县": ("county",), "区": ("county",), "旗": ("county",),
+                    "镇": ("township",), "乡": ("township",), "街道": ("township",), "村": ("village",),
+                    "社区": ("village",)}
 _LEVEL_RANK = {"province": 1, "city": 2, "county": 3, "township": 4, "village": 5}
 _PLACE_PREFIX = re.compile(rf"^[{_CJK}]{{2,6}}?(?:省|市|县|区|州|盟|旗|镇|乡|街道)(?=[{_CJK}]{{3}})")
 _CLAUSE_END = "。;!?\n,"
 _SENTENCE_END = "。;!?\n"
+_TITLES = frozenset("主席 副主席 书记 副书记 主任 副主任 会长 部长 局长 县长 市长 镇长 村长 社长 站长 同志 负责人 专干 委员".split())
 
 
 def _alt(words) -> str:
+    """A regex alternation of literal words, longest first."""
     return "|".join(re.escape(w) for w in sorted(set(words), key=len, reverse=True))
 
 
@@ -63,14 +84,15 @@ def _alt(words) -> str:
 class ProgrammeVocabulary:
     """Compiled patterns and word sets of programmes.yaml."""
 
-    quoted: re.Pattern            # a quoted text (pairs of programmes.yaml `quotes`) or a 《title》
-    extension: re.Pattern         # an ending noun right after a closing quote
+    quoted: re.Pattern            # a quoted text (pairs of `quotes`) or a 《title》
+    extension: re.Pattern         # ending nouns accepted after a closing quote
     suffix: re.Pattern            # an ending noun of an unquoted name
     strong_suffixes: frozenset
-    known: re.Pattern             # national programmes, quotes allowed inside
+    campaign_suffixes: frozenset
+    known: re.Pattern             # national programmes, quote marks allowed inside
     key_trailers: tuple
     key_leaders: tuple
-    name_trailers: frozenset
+    name_trailers: tuple
     left_stops: frozenset
     left_stop_chars: frozenset
     generic: frozenset
@@ -79,10 +101,14 @@ class ProgrammeVocabulary:
     non_programme_head: re.Pattern
     emphasis_follower: re.Pattern
     title_head: re.Pattern
-    organisation: re.Pattern      # an organisation word right after a place
+    organisation: re.Pattern      # an organisation word
     organisation_words: frozenset
-    bare_org: re.Pattern          # 区妇联 / 该县妇联 / 全市 …: a level standing for a place
-    count_lead: re.Pattern        # 三大行动: a count, not a name
+    bare_org: re.Pattern          # 区妇联 / 该县 / 全市: a level standing for a place
+    count_lead: re.Pattern        # 三大行动: a count of list items, not a name
+    suffix_blocker: re.Pattern
+    contrast_pairs: tuple
+    institution: re.Pattern
+    appositive: re.Pattern
     max_extension: int
 
 
@@ -96,28 +122,27 @@ def vocabulary() -> ProgrammeVocabulary:
         inner = f"[^{re.escape(o)}{re.escape(c)}\\n]" if o != c else f"[^{re.escape(o)}\\n]"
         limit = 40 if o == c else 200
         pairs.append(f"(?P<{'t' if title else 'q'}{i}>{re.escape(o)}{inner}{{1,{limit}}}{re.escape(c)})")
-    # an opening curly quote never closed on its line ("“巧媳妇创业基地3个。"): up to a count or mark
-    pairs.append(r"(?P<open>“[^“”‘’\n,。;、!?:]{2,12}(?=\d|[,。;、!?:]))")
-    max_ext = int(data["max_extension"])
-    ext = _alt(data["extension_suffixes"])
+    # an opening curly quote never closed ("“巧媳妇创业基地3个。"): up to a count or a mark
+    pairs.append(r"(?P<open>“[^“”‘’\n,。;、!?:]{2,12}?(?=\d|[,。;、!?:]))")
     suffixes = data["strong_suffixes"] + data["weak_suffixes"]
     known = [r"[“”\"]?".join(re.escape(ch) for ch in w) for w in sorted(set(data["known_programmes"]), key=len, reverse=True)]
     levels = "|".join(re.escape(w) for w in data["bare_levels"])
     orgs = _alt(data["organisations"])
     return ProgrammeVocabulary(
         quoted=re.compile("|".join(pairs)),
-        extension=re.compile(rf"[{_CJK}A-Za-z0-9]{{0,{max_ext}}}?(?:{ext})"),
+        extension=re.compile(_alt(data["extension_suffixes"])),
         suffix=re.compile(_alt(suffixes)),
         strong_suffixes=frozenset(data["strong_suffixes"]),
+        campaign_suffixes=frozenset(data["campaign_suffixes"]),
         known=re.compile("|".join(known)),
         key_trailers=tuple(sorted(data["key_trailers"], key=len, reverse=True)),
         key_leaders=tuple(sorted(data["key_leaders"], key=len, reverse=True)),
-        name_trailers=frozenset(data["name_trailers"]),
+        name_trailers=tuple(sorted(data["name_trailers"], key=len, reverse=True)),
         left_stops=frozenset(data["left_stops"]),
         left_stop_chars=frozenset(data["left_stop_chars"]),
         generic=frozenset(data["generic_words"]),
-        emphasis=frozenset(data["emphasis"]),
-        slogans=frozenset(_norm(s) for s in data["slogans"]),
+        emphasis=frozenset(_norm(w) for w in data["emphasis"]),
+        slogans=frozenset(_norm(w) for w in data["slogans"]),
         non_programme_head=re.compile(f"(?:{_alt(data['non_programme_heads'])})$"),
         emphasis_follower=re.compile(_alt(data["emphasis_followers"])),
         title_head=re.compile(f"(?:{_alt(data['title_heads'])})$"),
@@ -125,37 +150,33 @@ def vocabulary() -> ProgrammeVocabulary:
         organisation_words=frozenset(data["organisations"]),
         bare_org=re.compile(rf"(?P<anaphor>该|本|我)(?P<alevel>{levels})|全(?P<all>{levels})|(?P<level>{levels})(?={orgs})"),
         count_lead=re.compile(r"^[一二三四五六七八九十两\d]+(?:大|个|项|类|种|支|条|批)"),
-        max_extension=max_ext,
+        suffix_blocker=re.compile(_alt(data["suffix_blockers"])),
+        contrast_pairs=tuple((a, b) for a, b in data["contrast_pairs"]),
+        institution=re.compile(_alt(data["institutions"])),
+        appositive=re.compile(rf"(?:{_alt(data['appositive_heads'])})——(?:(?P<quote>[“\"])|(?P<name>[{_CJK}A-Za-z0-9·()]{{2,18}})(?=[,。;!?、\n]))"),
+        max_extension=int(data["max_extension"]),
     )
 
 
-_T2S = None
-
-
-def _t2s(s: str) -> str:
-    global _T2S
-    if _T2S is None:
-        try:
-            import opencc
-            _T2S = opencc.OpenCC("t2s").convert
-        except ImportError:  # pragma: no cover
-            _T2S = lambda x: x  # noqa: E731
-    return _T2S(s)
+@functools.lru_cache(maxsize=1)
+def _t2s():
+    try:
+        import opencc
+        return opencc.OpenCC("t2s").convert
+    except ImportError:  # pragma: no cover
+        return lambda s: s
 
 
 def _norm(s: str) -> str:
-    """NFKC, simplified, without quotes, punctuation and spaces."""
-    return _KEY_PUNCT.sub("", _t2s(unicodedata.normalize("NFKC", s))).replace("?", "")
+    """NFKC, simplified, without quotes, punctuation, separators and spaces."""
+    s = _KEY_PUNCT.sub("", _t2s()(unicodedata.normalize("NFKC", s)))
+    return re.sub(f"[{re.escape(_SEPARATORS)}]", "", s)
 
 
-def programme_key(name: str, vocab: Optional[ProgrammeVocabulary] = None) -> str:
-    """A normalised key: the same programme named in other documents or regions has the same key.
-
-    Quotes, punctuation and spaces go, traditional characters become simplified, and generic
-    leading and trailing words (全国, 网上; 活动, 工作, 制度, 项目 …) and a leading place
-    name are removed: 三访四察五送, 三访四察五送活动 and “三访四察五送”工作 share one key."""
-    v = vocab or vocabulary()
-    key = _norm(name)
+def _sep_key(name: str, v: ProgrammeVocabulary) -> str:
+    """The key with name separators (· + ?) kept as "·": 巾帼云创·蓉城巾帼学院, 互联网·妇女之家."""
+    key = _KEY_PUNCT.sub("", _t2s()(unicodedata.normalize("NFKC", name)))
+    key = re.sub(f"[{re.escape(_SEPARATORS)}]+", "·", key).strip("·")
     m = _PLACE_PREFIX.match(key)
     if m:
         key = key[m.end():]
@@ -166,9 +187,18 @@ def programme_key(name: str, vocab: Optional[ProgrammeVocabulary] = None) -> str
             if key.startswith(w) and len(key) - len(w) >= 2:
                 key, changed = key[len(w):], True
         for w in v.key_trailers:
-            if key.endswith(w) and len(key) - len(w) >= 2:
-                key, changed = key[:-len(w)], True
+            if key.endswith(w) and len(key.replace("·", "")) - len(w) >= 2:
+                key, changed = key[:-len(w)].rstrip("·"), True
     return key
+
+
+def programme_key(name: str, vocab: Optional[ProgrammeVocabulary] = None) -> str:
+    """A normalised key: the same programme named in other documents or regions has the same key.
+
+    Quotes, punctuation and spaces go, traditional characters become simplified, and generic
+    leading and trailing words (全国, 网上; 活动, 工作, 制度, 项目 …) and a leading place
+    name are removed: 三访四察五送, 三访四察五送活动 and “三访四察五送”工作 share one key."""
+    return _sep_key(name, vocab or vocabulary()).replace("·", "")
 
 
 # ---------------------------------------------------------------- candidates
@@ -179,10 +209,11 @@ class _Candidate:
     end: int
     name: str                   # the name this mention gives (no quote marks)
     forms: list                 # other acceptable forms of this mention
-    kind: str                   # quoted | suffix | known
+    kind: str                   # quoted | apposition | suffix | known
     name_start: int             # where the name proper starts (after an opening quote)
     key: str = ""
-    region: Optional[Place] = None
+    sep_key: str = ""
+    region: Optional[object] = None
     strength: float = 0.0
 
 
@@ -195,18 +226,17 @@ class _Context:
     token_ends: set
     token_texts: dict           # start offset -> token text
     words: frozenset            # jieba dictionary words (to tell glued function words)
-    honours: list
+    honours: list               # (start, end) of honour items that are not programmes
     places: list                # (start, end, Place), by start
     place_starts: list
     main: Optional[RegionRef]
     candidates: list = field(default_factory=list)
-    taken: list = field(default_factory=list)  # (start, end) of spans already explained
+    taken: list = field(default_factory=list)  # (start, end) of text already explained
 
 
 def _tokens(doc: Doc):
     starts = [int(x) for x in doc.to_array("IDX")] if len(doc) else []
-    texts = {}
-    ends = set()
+    texts, ends = {}, set()
     for i, s in enumerate(starts):
         e = starts[i + 1] if i + 1 < len(starts) else len(doc.text)
         tok = doc.text[s:e].rstrip()
@@ -215,31 +245,24 @@ def _tokens(doc: Doc):
     return starts, ends, texts
 
 
+@functools.lru_cache(maxsize=1)
 def _jieba_words() -> frozenset:
+    """Words of the segmentation dictionary up to four characters (empty when unavailable)."""
     try:
         from pipeline.segment import dictionary
-        return _dictionary_words(id(dictionary()))
-    except Exception:  # pragma: no cover - segmentation is not ours; degrade gracefully
+        return frozenset(w for w, f in dictionary().FREQ.items() if f and len(w) <= 4)
+    except Exception:  # pragma: no cover - the segmenter is not ours; degrade gracefully
         return frozenset()
 
 
-@functools.lru_cache(maxsize=2)
-def _dictionary_words(_ident: int) -> frozenset:
-    from pipeline.segment import dictionary
-    return frozenset(w for w, f in dictionary().FREQ.items() if f and len(w) <= 4)
-
-
-def _honour_blocks(honours: list[HonourItem]) -> list[tuple[int, int, bool]]:
-    """(start, end, only_honour) of honour items: an item after an award verb, or a designation
-    with a title ending, is not also a programme mention."""
-    return [(h.start, h.end, h.strong or h.titled) for h in honours]
+def _honour_blocks(honours: list[HonourItem]) -> list[tuple[int, int]]:
+    """Spans of honour items that are not also programme mentions: titles after an award verb
+    and designations with a title ending (创建市级…示范基地)."""
+    return [(h.start, h.end) for h in honours if h.strong or h.titled]
 
 
 def _in_honour(ctx: _Context, a: int, b: int) -> bool:
-    for s, e, only in ctx.honours:
-        if only and s <= a and b <= e + 1:
-            return True
-    return False
+    return any(s <= a and b <= e + 1 for s, e in ctx.honours)
 
 
 def _overlaps(spans, a: int, b: int) -> bool:
@@ -249,36 +272,52 @@ def _overlaps(spans, a: int, b: int) -> bool:
 def _quoted_candidates(ctx: _Context, v: ProgrammeVocabulary) -> None:
     text = ctx.text
     chain: list[_Candidate] = []
+    contrasts = {m.start(g) for m in _CONTRAST.finditer(text) for g in (1, 2)}
     for m in v.quoted.finditer(text):
+        if m.start() + 1 in contrasts:
+            ctx.taken.append((m.start(), m.end()))
+            chain = []
+            continue
         group = m.lastgroup
         qs, qe = m.start() + 1, m.end() - (0 if group == "open" else 1)   # content offsets
         after = m.end()
-        ctx.taken.append((m.start(), m.end()))
         core = text[qs:qe].strip()
         if group.startswith("t"):
+            ctx.taken.append((m.start(), m.end()))
             # 《…》: a document, newspaper, book or talk; a programme only when named like one
             if v.title_head.search(core) or not v.suffix.search(core[-4:]) or not _name_like(core):
                 continue
-        if group == "open" and text.find("”", after, text.find("\n", after) if "\n" in text[after:] else len(text)) != -1:
-            continue  # the quote is closed further on: long speech, not a name
-        if not core or not _HAS_CJK.search(core):
+        if group == "open" and not _unclosed(text, after, core, v):
             continue
-        ext = _extension(text, after, v)
+        ctx.taken.append((m.start(), m.end()))
+        ext = _extension(text, after, v) if core else ""
+        if not _HAS_CJK.search(core + ext):
+            chain = []
+            continue
         cand = _judge_quoted(ctx, v, m.start(), qs, qe, after, core, ext)
-        # shared ending: "开展寻找“最美家庭”和“最美伴侣”评选活动" — the ending counts for both
-        if chain and text[chain[-1].end:m.start()] in ("", "、", "和", "与", "及") and cand and ext:
+        # a shared ending: "开展寻找“最美家庭”和“最美伴侣”评选活动" — it counts for both
+        if chain and cand is not None and ext and text[chain[-1].end + 1:m.start()] in ("", "、", "和", "与", "及"):
             for c in chain:
-                if c.kind == "quoted-pending":
+                if c.kind == "pending":
                     c.kind = "quoted"
                     ctx.candidates.append(c)
         if cand is None:
             chain = []
             continue
-        if cand.kind == "quoted-pending":
+        if cand.kind == "pending":
             chain.append(cand)
             continue
         chain = [cand]
         ctx.candidates.append(cand)
+
+
+def _unclosed(text: str, after: int, core: str, v: ProgrammeVocabulary) -> bool:
+    """Is an opening quote without a closing one a name ("“巧媳妇创业基地3个")? Only when no
+    closing quote follows before the next opening one, and a count or a programme ending follows."""
+    nxt = re.compile("[“”]").search(text, after)
+    if nxt and nxt.group(0) == "”":
+        return False  # closed further on: a long quotation
+    return bool(re.match(r"\d", text[after:after + 1]) or v.suffix.search(core[-4:]))
 
 
 def _name_like(s: str) -> bool:
@@ -286,14 +325,19 @@ def _name_like(s: str) -> bool:
 
 
 def _extension(text: str, after: int, v: ProgrammeVocabulary) -> str:
-    """The ending noun that follows a closing quote ("工程", "家政服务品牌"), or ''."""
-    m = v.extension.match(text, after, min(len(text), after + v.max_extension + 6))
-    if not m:
-        return ""
-    ext = m.group(0)
-    if any(c in v.left_stop_chars for c in ext[:-2] if c not in "与") or v.count_lead.match(ext):
-        return ""
-    return ext
+    """The longest ending noun phrase right after a closing quote ("工程", "家政服务品牌",
+    "命名评选活动"), or '': name characters only, no function word, not a count (三大行动)."""
+    run = _NAME_RUN.match(text, after, min(len(text), after + v.max_extension + 4)).group(0)
+    best = ""
+    for m in v.extension.finditer(run):
+        ext = run[:m.end()]
+        if len(ext) > v.max_extension + 2:
+            break
+        if any(c in v.left_stop_chars for c in ext[:m.start()]) or v.count_lead.match(ext) \
+                or re.search("[一二两三四五六七八九十]+(?:大|个|项)", ext):
+            break
+        best = ext
+    return best
 
 
 def _judge_quoted(ctx: _Context, v: ProgrammeVocabulary, open_at: int, qs: int, qe: int, after: int,
@@ -301,48 +345,53 @@ def _judge_quoted(ctx: _Context, v: ProgrammeVocabulary, open_at: int, qs: int, 
     """A candidate for a quoted text, or None when it is not a programme mention."""
     text = ctx.text
     n = _norm(core)
-    if len(n) < 2 and not ext or len(n) < 1:
+    has_suffix = bool(ext) or bool(v.suffix.search(n[-4:]))
+    if not n or len(n) > 30 or _SPEECH.search(core):
         return None
-    if _SPEECH.search(core) or len(n) > 30:
+    if len(n) < 3 and not ext or len(n) < 2:
+        return None  # “她”, “三新”, “码上”, “她”品牌: emphasis
+    follow = text[after:after + 5]
+    if v.emphasis_follower.match(follow):
         return None
-    follow = text[after:after + 4]
-    if v.emphasis_follower.match(follow) or follow.startswith("字"):
+    if not ext and (n in v.emphasis or n in v.slogans or core.startswith("她")):
         return None
-    if n in v.emphasis or n in v.slogans or core.startswith("她") and not ext:
+    if not ext and (_NUMERAL_ONLY.match(core) or _VERB_COMPLEMENT.search(n) or len(n) >= 6 and _SPOKEN.search(n)):
         return None
-    if _NUMERAL_ONLY.match(core) and not ext:
-        return None
-    if _VERB_COMPLEMENT.search(n) and not ext:
-        return None
-    if len(n) == 2 and not ext:
-        return None
-    if _MULTI_PART.search(core) and not (ext and ext not in v.name_trailers - {"活动"} or _theme_activity(text, after)):
-        return None
-    if not ext and v.non_programme_head.search(n):
+    # a list of quotes may share the ending of the last one ("寻找“最美家庭”和“最美伴侣”评选活动")
+    listed = not ext and text[after:after + 1] in ("和", "与", "及", "、", "“")
+    soft = not ext and bool(v.non_programme_head.search(n)) or _MULTI_PART.search(core) and not (
+        ext and not ext.endswith(("工作", "制度")) or _theme_activity(text, after))
+    if soft and not listed:
         return None
     if _in_honour(ctx, qs, qe):
         return None
-    before = text[max(0, open_at - 6):open_at]
-    if before.endswith("的") and not ext and text[after:after + 1] in "的,。;、!?)" and not _place_before(ctx, open_at - 1):
+    before = text[max(0, open_at - 4):open_at]
+    for b, a in v.contrast_pairs:
+        if before.endswith(b) and text.startswith(a, after):
+            return None  # "变“坐堂授课”为送教上门": a manner of working
+    if before.endswith("的") and not has_suffix and text[after:after + 1] in "的,。;、!?)" \
+            and _place_before(ctx, open_at - 1) is None:
         return None  # "成为孩子健康成长的“港湾”": a metaphor
     if ext:
-        trailer = ext in v.name_trailers or ext.endswith(tuple(t for t in v.name_trailers if len(t) > 2))
-        name = core if trailer else core + ext
-        end = after + len(ext)
-        cand = _Candidate(open_at, end, _clean_name(name), [_clean_name(core), _clean_name(core + ext)], "quoted", qs)
-    else:
-        cand = _Candidate(qs, qe, _clean_name(core), [], "quoted", qs)
-        follow = text[after:after + 1]
-        if follow in ("和", "与", "及", "、", "“"):
-            cand.kind = "quoted-pending"  # judged with the next quote's ending
-            if not (v.non_programme_head.search(n) or _MULTI_PART.search(core)):
-                cand.kind = "quoted"
+        activity = ext.endswith(v.name_trailers) and not _NUMERAL_ONLY.match(core)
+        name = _clean_name(core if activity else core + ext)
+        forms = [f for f in (_clean_name(core), _clean_name(core + ext)) if f != name]
+        return _Candidate(open_at, after + len(ext), name, forms, "quoted", qs)
+    theme = _theme_activity(text, after)
+    if theme:  # "“共建美丽庭院、乐享幸福生活”为主题的美丽庭院评选活动"
+        activity = text[after:after + theme][len("为主题的"):]
+        ctx.taken.append((after, after + theme))
+        return _Candidate(qs, qe, _clean_name(core), [activity], "quoted", qs)
+    cand = _Candidate(qs, qe, _clean_name(core), [], "quoted", qs)
+    if soft:
+        cand.kind = "pending"  # judged with the ending of the next quote
     return cand
 
 
-def _theme_activity(text: str, after: int) -> bool:
-    """"…”为主题的美丽庭院评选活动": a multi-part quote naming an activity."""
-    return bool(re.match(rf"为主题的[{_CJK}]{{0,10}}(?:活动|行动)", text[after:after + 20]))
+def _theme_activity(text: str, after: int) -> int:
+    """Length of "为主题的…活动" after a quote (a multi-part quote naming an activity), else 0."""
+    m = re.match(rf"为主题的[{_CJK}]{{0,10}}?(?:活动|行动)", text[after:after + 20])
+    return m.end() if m else 0
 
 
 def _clean_name(s: str) -> str:
@@ -351,23 +400,44 @@ def _clean_name(s: str) -> str:
 
 
 def _place_before(ctx: _Context, pos: int) -> Optional[Place]:
-    """A place whose mention ends at `pos` (or before an organisation word ending there)."""
+    """A place whose mention ends at `pos`, or before an organisation word ending there."""
     i = bisect.bisect_right(ctx.place_starts, pos) - 1
-    while i >= 0 and i >= len(ctx.places) - 1000:
+    while i >= 0:
         s, e, place = ctx.places[i]
         if e == pos:
             return place
-        if e < pos - 12:
+        if e < pos - 10:
             break
-        if e < pos and re.fullmatch(rf"[{_CJK}]{{0,6}}", ctx.text[e:pos]) and _org_between(ctx.text[e:pos]):
+        if e < pos and _org_between(ctx.text[e:pos]):
             return place
         i -= 1
     return None
 
 
 def _org_between(s: str) -> bool:
+    """Is `s` an organisation word, possibly after a short name (施甸检察院 -> 检察院)?"""
     v = vocabulary()
-    return bool(s) and bool(v.organisation.fullmatch(s) or re.fullmatch(rf"[{_CJK}]{{0,3}}(?:{v.organisation.pattern})", s))
+    return bool(s) and bool(re.fullmatch(rf"[{_CJK}]{{0,3}}?(?:{v.organisation.pattern})", s))
+
+
+def _appositive_candidates(ctx: _Context, v: ProgrammeVocabulary) -> None:
+    """"…交流服务平台——宁波国际妇女之家": the name after the dash is the programme; the
+    description before it is not a second one."""
+    text = ctx.text
+    for m in v.appositive.finditer(text):
+        dash = m.start() + text[m.start():m.end()].index("——")
+        if m.group("quote"):  # the quoted name was judged with the quotes
+            ctx.taken.append((_walk_left(ctx, v, m.start()), dash))
+            continue
+        a, b = m.start("name"), m.end("name")
+        if _overlaps(ctx.taken, a, b):
+            continue
+        ctx.taken.append((_walk_left(ctx, v, m.start()), dash))
+        ctx.taken.append((a, b))
+        name = m.group("name")
+        if len(_norm(name)) < 3 or not _HAS_CJK.search(name):
+            continue
+        ctx.candidates.append(_Candidate(a, b, _clean_name(name), [], "apposition", a))
 
 
 def _suffix_candidates(ctx: _Context, v: ProgrammeVocabulary) -> None:
@@ -376,24 +446,30 @@ def _suffix_candidates(ctx: _Context, v: ProgrammeVocabulary) -> None:
         s, e = m.start(), m.end()
         if _overlaps(ctx.taken, s, e):
             continue
-        if e not in ctx.token_ends and not _ends_word(text, e):
-            continue
+        if e not in ctx.token_ends and e < len(text) and _HAS_CJK.match(text[e]):
+            continue  # the ending is the start of a longer word (中心组)
+        if v.suffix_blocker.match(text, e) or _COUNT_AFTER.match(text, e):
+            continue  # 工程帮扶, 项目建设, 中心工作; "巾帼志愿服务队19332支": a kind of thing counted
+        if m.group(0) not in v.strong_suffixes and e < len(text) and _HAS_CJK.match(text[e]) \
+                and text[e] not in _WEAK_FOLLOWERS:
+            continue  # "…服务中心工程建设…", "…服务中心提升打造": a weak ending inside a longer phrase
         start = _walk_left(ctx, v, s)
+        while start < s and text[start] in "与和及":
+            start += 1
+        if start > 0 and text[start - 1] in "”’」』\"":
+            continue  # the name goes with the quote before it, judged there
+        if text[max(0, start - 1):start] == "等" or text[max(0, start - 2):start] in ("各类", "各项", "各种", "一批"):
+            continue  # "…等巾帼志愿服务特色项目": a category after a list
         stem = text[start:s]
-        if len(_norm(stem)) < 2:
-            continue
+        if len(_norm(stem)) < 2 or v.count_lead.match(stem) or v.institution.search(stem) \
+                or re.search(r"[一二两三四五六七八九十\d]+大$", stem):
+            continue  # "…三大行动": a count of the actions listed before
         if not _distinctive(ctx, v, start, s, m.group(0)):
             continue
         if _in_honour(ctx, start, e):
             continue
-        name = text[start:e]
-        ctx.candidates.append(_Candidate(start, e, _clean_name(name), [], "suffix", start))
+        ctx.candidates.append(_Candidate(start, e, _clean_name(text[start:e]), [], "suffix", start))
         ctx.taken.append((start, e))
-
-
-def _ends_word(text: str, e: int) -> bool:
-    """True when the suffix at `e` is not the start of a longer word (中心组, 计划在)."""
-    return e >= len(text) or not _HAS_CJK.match(text[e])
 
 
 def _walk_left(ctx: _Context, v: ProgrammeVocabulary, s: int) -> int:
@@ -401,23 +477,25 @@ def _walk_left(ctx: _Context, v: ProgrammeVocabulary, s: int) -> int:
     text = ctx.text
     i = bisect.bisect_right(ctx.token_starts, s - 1) - 1
     start = s
+    floor = max([e for a, e in ctx.taken if e <= s] or [0])
     while i >= 0:
         ts = ctx.token_starts[i]
         tok = ctx.token_texts.get(ts, "")
-        if ts + len(tok) > s:  # the suffix starts inside this token
-            if ts < s:
-                tok = text[ts:s]
-            else:
+        if ts + len(tok) > s:  # the ending starts inside this token
+            tok = text[ts:s]
+            if not tok:
                 i -= 1
                 continue
-        if not tok or not _name_like(tok) or tok in v.left_stops:
+        if ts < floor or not tok or not _name_like(tok) or tok in v.left_stops or tok in _TITLES:
             break
-        if re.fullmatch(r"\d+(?:\.\d+)?", tok) and _count_follows(text, ts + len(tok)):
+        if _COUNT_TOKEN.match(tok) or re.fullmatch(r"\d+(?:\.\d+)?", tok) and _count_follows(ctx, ts + len(tok)):
             break
-        if tok in v.organisation_words or _is_title(tok):
+        if tok in v.organisation_words and (i == 0 or _is_place_end(ctx, ts)):
+            break  # "市妇联执委顾静芬工作室": the organisation is not part of the name
+        if len(tok) == 1 and tok in v.left_stop_chars:
             break
-        if tok[0] in v.left_stop_chars and tok not in ctx.words and len(tok) > 1:
-            start = ts + 1
+        if len(tok) > 1 and tok[0] in v.left_stop_chars and tok not in ctx.words:
+            start = ts + 1  # a function word glued to the next word by the segmenter ("以市")
             break
         if s - ts > 14:
             break
@@ -426,52 +504,63 @@ def _walk_left(ctx: _Context, v: ProgrammeVocabulary, s: int) -> int:
     return start
 
 
-def _count_follows(text: str, pos: int) -> bool:
-    return bool(re.match(r"(?:余|多)?(?:个|名|户|人|家|场|次|期|项|所|处|支|年|月|日|万|亿|元|%)", text[pos:pos + 2]))
+def _is_place_end(ctx: _Context, pos: int) -> bool:
+    """Does a place name (or a bare level: 市, 该县) end right before `pos`?"""
+    if _place_before(ctx, pos) is not None:
+        return True
+    return pos > 0 and ctx.text[pos - 1] in "省市县区州镇乡村道"
 
 
-_TITLES = frozenset("主席 副主席 书记 副书记 主任 副主任 会长 部长 局长 县长 市长 镇长 村长 社长 站长 同志 执委会 负责人 专干 委员".split())
-
-
-def _is_title(tok: str) -> bool:
-    return tok in _TITLES
+def _count_follows(ctx: _Context, pos: int) -> bool:
+    """Is the number ending at `pos` a count, a date or an age (its next token a measure word)?"""
+    nxt = ctx.token_texts.get(pos, ctx.text[pos:pos + 1])
+    return bool(_COUNT_TOKEN.match(nxt) or re.match(r"(?:年|月|日|周|万|亿|元|%|岁|平方|公里|米)", nxt))
 
 
 def _distinctive(ctx: _Context, v: ProgrammeVocabulary, a: int, b: int, suffix: str) -> bool:
     """Does the stem text[a:b] name something (not only generic words)?"""
     text = ctx.text
-    stem = text[a:b]
-    place = _PLACE_PREFIX.match(stem + "xxx")
-    core_start = a + (place.end() if place and place.end() < len(stem) else 0)
-    for s, e, _p in ctx.places:  # a place name inside the stem is not what makes it distinctive
+    core_start = a
+    place = _PLACE_PREFIX.match(text[a:b] + "xxx")
+    if place and place.end() < b - a:
+        core_start = a + place.end()
+    for s, e, _p in ctx.places:  # a place name in the stem does not make it distinctive
         if s <= core_start < e:
             core_start = e
+    core = text[core_start:b]
+    if not core:
+        return False
+    if suffix.endswith("活动"):
+        # "…活动" names a programme only with a numbered or compound name (五好文明家庭创立活动,
+        # 12338妇女热线接听日活动, 尚德胶州·最美家庭展播活动)
+        return bool(_NUMERAL_LED.match(core) or "·" in core or "・" in core)
+    if _NUMERAL_LED.match(core):
+        return True
     toks = []
-    i = bisect.bisect_left(ctx.token_starts, core_start)
+    i = max(0, bisect.bisect_right(ctx.token_starts, core_start) - 1)
     while i < len(ctx.token_starts) and ctx.token_starts[i] < b:
         ts = ctx.token_starts[i]
-        toks.append(text[max(ts, core_start):min(b, ts + len(ctx.token_texts.get(ts, "")))])
+        piece = text[max(ts, core_start):min(b, ts + len(ctx.token_texts.get(ts, "")))]
+        if piece:
+            toks.append(piece)
         i += 1
-    toks = [t for t in toks if t]
-    if not toks:
-        return False
-    if _NUMERAL_LED.match(text[core_start:b]) and not v.count_lead.match(text[core_start:b] + suffix):
-        return True
-    if all(t in v.generic or t in v.left_stops for t in toks):
-        return False
-    if suffix not in v.strong_suffixes:
-        # weak endings (中心, 平台, 机制, 活动 …) need a longer, non-generic stem
-        own = [t for t in toks if t not in v.generic]
-        if sum(len(t) for t in own) < 2:
-            return False
-    return True
+    own = [t for t in toks if t not in v.generic and t not in v.left_stops]
+    if suffix in v.campaign_suffixes:
+        # a campaign ending needs some non-generic word, or a stem of several words (乡村文明行动)
+        return bool(own) or len(toks) >= 2 and len(core) >= 4
+    if suffix in v.strong_suffixes:
+        return bool(own)
+    return sum(len(t) for t in own) >= 2
 
 
 def _known_candidates(ctx: _Context, v: ProgrammeVocabulary) -> None:
-    for m in v.known.finditer(ctx.text):
+    text = ctx.text
+    for m in v.known.finditer(text):
         a, b = m.start(), m.end()
-        if _overlaps(ctx.taken, a, b) or _in_honour(ctx, a, b):
+        if _overlaps(ctx.taken, a, b) or _in_honour(ctx, a, b) or _COUNT_AFTER.match(text, b):
             continue
+        if v.organisation.match(text, b) or text.startswith(("领导小组", "办公室"), b):
+            continue  # the name of a body, not of the programme
         ctx.candidates.append(_Candidate(a, b, _clean_name(m.group(0)), [], "known", a))
         ctx.taken.append((a, b))
 
@@ -487,34 +576,8 @@ def _places_of(doc: Doc) -> list[tuple[int, int, Place]]:
     return out
 
 
-def _ref(place: Place) -> RegionRef:
-    return RegionRef(name=place.name, adcode=place.adcode, level=place.level, path=list(place.path))
-
-
 def _rank(place) -> int:
     return _LEVEL_RANK.get(getattr(place, "level", None) or "", 0)
-
-
-def _common(places: list) -> Optional[object]:
-    """The finest unit containing all `places` (by their paths), else the first."""
-    if not places:
-        return None
-    names = {p.name for p in places}
-    if len(names) == 1:
-        return places[0]
-    paths = [list(p.path) or [p.name] for p in places]
-    common = []
-    for parts in zip(*paths):
-        if len(set(parts)) != 1:
-            break
-        common.append(parts[0])
-    if not common:
-        return None
-    # the Place object of the common ancestor, when the document mentions it
-    for p in places:
-        if p.name == common[-1]:
-            return p
-    return _Ancestor(common[-1], common)
 
 
 @dataclass(frozen=True)
@@ -527,49 +590,76 @@ class _Ancestor:
     adcode: Optional[str] = None
 
 
+def _common(places: list):
+    """The finest unit containing all `places` (by their paths), or None."""
+    if not places:
+        return None
+    if len({p.name for p in places}) == 1:
+        return places[0]
+    paths = [list(p.path) or [p.name] for p in places]
+    common = []
+    for parts in zip(*paths):
+        if len(set(parts)) != 1:
+            break
+        common.append(parts[0])
+    if not common:
+        return None
+    for p in places:
+        if p.name == common[-1]:
+            return p
+    return _Ancestor(common[-1], tuple(common), {1: "province", 2: "city", 3: "county"}.get(len(common)))
+
+
 def _to_ref(place) -> Optional[RegionRef]:
     if place is None:
         return None
     if isinstance(place, RegionRef):
         return place
-    level = place.level
-    if level is None and isinstance(place, _Ancestor):
-        level = {1: "province", 2: "city", 3: "county", 4: "township", 5: "village"}.get(len(place.path))
-    return RegionRef(name=place.name, adcode=place.adcode, level=level, path=list(place.path))
+    return RegionRef(name=place.name, adcode=place.adcode, level=place.level, path=list(place.path))
+
+
+def _is_ancestor(place, of) -> bool:
+    """Is `place` a strictly larger unit containing `of` (by `of`'s path)?"""
+    return of is not None and place.name != of.name and place.name in list(getattr(of, "path", []) or [])
 
 
 class _RegionReader:
-    """Reads the unit that runs what is mentioned at an offset: the organisation acting in the
-    sentence (余姚市妇联实施…), a place where it is done (在…宁广社区建立…), a place written
-    right before the name (怒江州“巧媳妇”工程), else places of the clause."""
+    """Reads the unit that runs what is mentioned at an offset: a place written in or right
+    before the name (怒江州“巧媳妇”工程), the organisation acting in the sentence (余姚市妇联实施…)
+    or the place where it is done (在…宁广社区建立…), else places of the clause."""
 
     def __init__(self, ctx: _Context, v: ProgrammeVocabulary):
-        self.ctx, self.v = ctx, v
-        self.text = ctx.text
+        self.ctx, self.v, self.text = ctx, v, ctx.text
 
     def _place_at(self, pos: int):
         i = bisect.bisect_right(self.ctx.place_starts, pos) - 1
-        if i >= 0:
+        while i >= 0:
             s, e, p = self.ctx.places[i]
             if s <= pos < e:
                 return s, e, p
+            if e <= pos - 20:
+                break
+            i -= 1
         return None
 
     def _nearest_before(self, pos: int, suffix: str, allow_main: bool = True):
-        """The place mentioned last before `pos` whose name ends with `suffix` (该县 -> …县)."""
-        main = self.ctx.main
+        """The place mentioned last before `pos` of the kind `suffix` names (该县 -> …县; 区 is
+        a county-level 区, not a 社区)."""
+        levels = _LEVEL_OF_SUFFIX.get(suffix, ())
         i = bisect.bisect_right(self.ctx.place_starts, pos) - 1
         while i >= 0:
             s, e, p = self.ctx.places[i]
-            if e <= pos and (p.name.endswith(suffix) or self.text[s:e].endswith(suffix)):
+            if e <= pos and (p.name.endswith(suffix) or self.text[s:e].endswith(suffix)) \
+                    and (not p.level or p.level in levels):
                 return p
             i -= 1
+        main = self.ctx.main
         if allow_main and main is not None and main.name.endswith(suffix):
             return main
         return None
 
-    def _bare(self, m: re.Match, pos: int):
-        """The place a bare level stands for: 区妇联 (the main region or the last 区), 该县, 全市."""
+    def _bare(self, m: re.Match):
+        """The place a bare level stands for: 区妇联 (the main region or the last 区), 该县, 我市."""
         main = self.ctx.main
         if m.group("anaphor"):
             level = m.group("alevel")
@@ -577,40 +667,48 @@ class _RegionReader:
                 return self._nearest_before(m.start(), level)
             return main if main is not None and main.name.endswith(level) else None
         if m.group("all"):
-            level = m.group("all")
-            return main if main is not None and main.name.endswith(level) else None
-        level = m.group("level")
+            return None
         if self._place_at(m.start()) is not None:
             return None  # part of a place name (宁波市妇联): read as a place
+        level = m.group("level")
         if main is not None and main.name.endswith(level):
             return main
         return self._nearest_before(m.start(), level, allow_main=False)
 
-    def read(self, cand: _Candidate, previous: list) -> tuple[Optional[object], float]:
-        """(place, strength) for one mention; strength 3 attached, 2 organisation or locative,
-        1 a place of the clause, 0.5 the main region."""
-        ctx, text = self.ctx, self.text
+    def read(self, cand: _Candidate, previous: list):
+        """(place, strength) for one mention: 3 a place in or right before the name, 2 an
+        organisation or locative of the sentence, 1 a place of the clause, 0.5 the main region."""
+        ctx, text, main = self.ctx, self.text, self.ctx.main
         a = cand.start
-        # 1. a place inside the name or written right before it
+        # 1. a place inside the name, right before it, or in brackets after it (…服务站(河源站))
         inside = self._place_at(cand.name_start)
-        if inside and inside[1] <= cand.end:
+        if inside and inside[1] > cand.end:
+            inside = None
+        own = inside is not None and not _is_ancestor(inside[2], main) and (main is None or inside[2].name != main.name)
+        if own:
             return inside[2], 3
-        p = _place_before(ctx, a) or (_place_before(ctx, a - 1) if a and text[a - 1] == "的" else None)
-        if p is None and a >= 2 and text[a - 1] == "的":
+        if re.match(r"\([^()]{1,12}\)", text[cand.end:cand.end + 14]):
+            hit = self._place_at(cand.end + 1)
+            if hit:
+                return hit[2], 3
+        if inside and _is_ancestor(inside[2], main):
+            return inside[2], 3
+        p = _place_before(ctx, a)
+        if p is None and a >= 1 and text[a - 1] == "的":
             p = _place_before(ctx, a - 1)
         if p is not None:
             return p, 3
-        sent_start = max(text.rfind(c, 0, a) for c in _SENTENCE_END) + 1
-        clause_start = max(text.rfind(c, 0, a) for c in _CLAUSE_END) + 1
-        # list sharing: "东胡社区的“三色教育”、阳光五点钟工程" — the place of the previous name
-        for prev, place, strength in reversed(previous):
+        sent_start = _boundary_before(text, a, _SENTENCE_END)
+        clause_start = _boundary_before(text, a, _CLAUSE_END)
+        # a list shares the place of its first name: "东胡社区的“三色教育”、阳光五点钟工程"
+        if previous:
+            prev, place, strength = previous[-1]
             if prev.end <= a and prev.start >= clause_start and strength == 3 and \
-                    re.fullmatch(r"[、和及与]?", text[prev.end:a].strip("”’")):
+                    re.fullmatch(r"[”’]?[、和及与]?", text[prev.end:a]):
                 return place, 3
-            break
-        # 2. organisations and locatives in the sentence before the mention
+        # 2. organisations and locatives of the sentence before the mention
         found = []
-        seg = text[sent_start:a]
+        chain_end = -1
         for i in range(bisect.bisect_left(ctx.place_starts, sent_start), len(ctx.places)):
             s, e, place = ctx.places[i]
             if s >= a:
@@ -618,41 +716,55 @@ class _RegionReader:
             if e > a:
                 continue
             follow = text[e:e + 8]
-            org = self.v.organisation.match(follow) or re.match(rf"[{_CJK}]{{1,3}}?(?:{self.v.organisation.pattern})", follow[:6])
-            loc = text[max(sent_start, s - 2):s]
-            if org or loc.endswith(("在", "于", "到", "赴")):
-                found.append((s, place))
-        for m in self.v.bare_org.finditer(seg):
-            place = self._bare(m, sent_start + m.start())
-            if place is not None and not m.group("all"):
-                found.append((sent_start + m.start(), place))
+            org = self.v.organisation.match(follow) or re.match(rf"[{_CJK}]{{1,3}}?(?:{self.v.organisation.pattern})", follow)
+            loc = text[max(sent_start, s - 2):s].endswith(("在", "于", "到", "赴")) or s == chain_end
+            if org or loc:
+                found.append(place)
+                if loc:
+                    chain_end = e  # "在钟公庙街道宁广社区": the chain goes on
+        for m in self.v.bare_org.finditer(text, sent_start, a):
+            place = self._bare(m)
+            if place is not None:
+                found.append(place)
+        found = [p for p in found if not _is_ancestor(p, main)]  # "在常州辖市区率先": context
         if found:
-            best = max(_rank(p) for _, p in found)
-            finest = [p for _, p in found if _rank(p) == best]
-            common = _common(finest)
+            best = max(_rank(p) for p in found)
+            common = _common([p for p in found if _rank(p) == best])
             if common is not None:
                 return common, 2
-        # 3. places of the clause (first written: the larger unit of a chain)
+        # 3. places of the clause (the first written: the larger unit of a chain)
         for i in range(bisect.bisect_left(ctx.place_starts, clause_start), len(ctx.places)):
             s, e, place = ctx.places[i]
             if s >= a:
                 break
-            if e <= a:
+            if e <= a and not _is_ancestor(place, main):
                 return place, 1
         m = self.v.bare_org.search(text, clause_start, a)
         if m and m.group("anaphor") == "该":
-            place = self._bare(m, m.start())
+            place = self._bare(m)
             if place is not None:
                 return place, 1
-        # 4. "该平台成立以来…": the sentence continues the previous one
-        if re.match(r"(?:该|此|这一?)[{0}]{{0,4}}".format(_CJK), text[sent_start:sent_start + 4]) and previous:
+        # 4. "该平台成立以来…": the sentence continues the one before
+        if previous and re.match(r"(?:该|此|这一?)", text[sent_start:sent_start + 2]):
             prev, place, strength = previous[-1]
             if strength >= 1 and place is not None:
                 return place, 1
-        return ctx.main, 0.5
+        return main, 0.5
 
 
-def _vote(readings: list[tuple[object, float]], main) -> Optional[object]:
+def _boundary_before(text: str, a: int, marks: str) -> int:
+    """Start of the sentence (or clause) holding offset `a`. A "?" or "!" between letters is
+    a character lost in conversion (吉象?芳华), not the end of a sentence."""
+    best = 0
+    for c in marks:
+        i = text.rfind(c, 0, a)
+        while i >= 0 and c in "?!" and i + 1 < len(text) and _HAS_CJK.match(text[i + 1]) and i > 0 and _HAS_CJK.match(text[i - 1]):
+            i = text.rfind(c, 0, i)
+        best = max(best, i + 1)
+    return best
+
+
+def _vote(readings: list, main):
     """The region most mentions point to (strength-weighted); ties go to their common unit."""
     score: dict = defaultdict(float)
     obj = {}
@@ -672,22 +784,15 @@ def _vote(readings: list[tuple[object, float]], main) -> Optional[object]:
 
 # ---------------------------------------------------------------- grouping
 
-def _separated(long: str, short: str, at_end: bool) -> bool:
-    """Is `short` joined to the rest of `long` by a separator (巾帼云创·蓉城…, 互联网+…)?"""
-    if at_end:
-        rest = long[:len(long) - len(short)]
-        return rest.endswith(("·", "・", "+", "?", "-"))
-    rest = long[len(short):]
-    return rest.startswith(("·", "・", "+", "?", "-"))
-
-
-def _group(cands: list[_Candidate], v: ProgrammeVocabulary) -> list[list[_Candidate]]:
-    """Mentions of one programme together: same key, or a key that adds a place, a prefix or
-    an ending noun to a shorter one (四必访 / 甬尚姐妹四必访; 好苏嫂 / 好苏嫂家政服务品牌)."""
+def _group(cands: list[_Candidate]) -> list[list[_Candidate]]:
+    """Mentions of one programme together: the same key, or a key that adds a prefix or an
+    ending to a shorter one (四必访 / 甬尚姐妹四必访; 好苏嫂 / 好苏嫂家政服务品牌), unless a
+    separator joins them (巾帼云创·蓉城巾帼学院, 互联网+妇女之家) or the longer one is run by
+    a finer unit (see `_distinct_unit`)."""
     by_key: dict[str, list[_Candidate]] = defaultdict(list)
     for c in cands:
-        by_key[c.key].append(c)
-    keys = sorted(by_key, key=len)
+        by_key[c.sep_key].append(c)
+    keys = sorted(by_key, key=lambda k: len(k.replace("·", "")))
     parent = {k: k for k in keys}
 
     def find(k):
@@ -696,19 +801,22 @@ def _group(cands: list[_Candidate], v: ProgrammeVocabulary) -> list[list[_Candid
             k = parent[k]
         return k
 
-    sep_form = {}
-    for k, cs in by_key.items():
-        raw = max((re.sub(r"[“”‘’\"\s]", "", c.name) for c in cs), key=len)
-        sep_form[k] = raw
     for i, short in enumerate(keys):
-        if len(short) < 2:
+        plain = short.replace("·", "")
+        if len(plain) < 2:
             continue
         for long in keys[i + 1:]:
-            if long == short or find(long) == find(short):
+            if find(long) == find(short):
                 continue
-            if long.endswith(short) and len(short) >= 3 and not _separated(sep_form[long], sep_form[short], True):
+            lplain = long.replace("·", "")
+            if lplain == plain:
                 parent[find(long)] = find(short)
-            elif long.startswith(short) and len(short) >= 2 and not _separated(sep_form[long], sep_form[short], False) \
+            elif long.endswith(short) and len(plain) >= 3 and not long[:-len(short)].endswith("·"):
+                parent[find(long)] = find(short)
+            elif _loose(lplain) == _loose(plain) and len(_loose(plain)) >= 5:
+                parent[find(long)] = find(short)  # 12338热线接听日 / 12338妇女热线接听日
+            elif long.startswith(short) and not long[len(short):].startswith("·") \
+                    and (len(plain) >= 3 or len(lplain) - len(plain) <= 1) \
                     and not _distinct_unit(by_key[short], by_key[long]):
                 parent[find(long)] = find(short)
     groups: dict[str, list[_Candidate]] = defaultdict(list)
@@ -717,26 +825,29 @@ def _group(cands: list[_Candidate], v: ProgrammeVocabulary) -> list[list[_Candid
     return [sorted(g, key=lambda c: c.start) for g in groups.values()]
 
 
+def _loose(key: str) -> str:
+    """A key without the words of the people served (妇女, 儿童 …), to merge variants."""
+    return re.sub("妇女|儿童|家庭|农村|城乡|女性", "", key)
+
+
 def _distinct_unit(base: list[_Candidate], compound: list[_Candidate]) -> bool:
     """A compound name run by a finer unit than its base is a programme of its own
     (鄞州区妇联在…宁广社区建立“四必访”智联管理平台 beside the city's 四必访)."""
     comp = [c.region for c in compound if c.strength >= 2 and c.region is not None]
     if not comp:
         return False
-    base_regions = [c.region for c in base if c.region is not None and c.strength >= 0.5]
-    if not base_regions:
-        return False
     top = _vote([(c.region, c.strength) for c in base], None)
-    return top is not None and all(_rank(r) > _rank(top) and r.name != top.name for r in comp)
+    return top is not None and all(_rank(r) > _rank(top) for r in comp)
 
 
 def _choose_name(group: list[_Candidate], v: ProgrammeVocabulary) -> str:
     """The fullest natural name: the longest name whose key ends with the group's shortest key;
     ties go to the more frequent, then the first written."""
-    base = min((c.key for c in group), key=len)
+    named = [c for c in group if c.kind != "known"] or group  # a gazetteer word never names a longer one
+    base = min((c.key for c in named), key=len)
     counts: dict[str, int] = defaultdict(int)
     first: dict[str, int] = {}
-    for c in group:
+    for c in named:
         counts[c.name] += 1
         first.setdefault(c.name, c.start)
     names = [n for n in counts if programme_key(n, v).endswith(base)] or list(counts)
@@ -755,29 +866,32 @@ def extract_programmes(doc: Doc) -> list[Programme]:
                    honours=_honour_blocks(find_honours(text)), places=places,
                    place_starts=[p[0] for p in places], main=doc._.main_region)
     _quoted_candidates(ctx, v)
+    _appositive_candidates(ctx, v)
     _suffix_candidates(ctx, v)
     _known_candidates(ctx, v)
-    cands = sorted(ctx.candidates, key=lambda c: c.start)
     reader = _RegionReader(ctx, v)
     readings = []
-    for c in cands:
-        c.key = programme_key(c.name, v)
+    cands = []
+    for c in sorted(ctx.candidates, key=lambda c: c.start):
+        c.sep_key = _sep_key(c.name, v)
+        c.key = c.sep_key.replace("·", "")
+        if len(c.key) < 2 or c.key in v.slogans or c.key in v.emphasis:
+            continue
         c.region, c.strength = reader.read(c, readings)
         readings.append((c, c.region, c.strength))
-    cands = [c for c in cands if len(c.key) >= 2 and c.key not in v.slogans and c.key not in v.emphasis]
+        cands.append(c)
     programmes = []
-    for group in _group(cands, v):
+    for group in _group(cands):
         name = _choose_name(group, v)
         aliases = []
         for c in group:
             for form in [c.name] + c.forms:
-                if form and form != name and form not in aliases and _norm(form) != _norm(name):
+                if form and _norm(form) != _norm(name) and form not in aliases:
                     aliases.append(form)
         region = _vote([(c.region, c.strength) for c in group], ctx.main)
         mentions = [Mention(text=text[c.start:c.end], start=c.start, end=c.end) for c in group]
         programmes.append((group[0].start, Programme(name=name, key=programme_key(name, v), aliases=aliases,
-                                                     region=_to_ref(region) if not isinstance(region, Place) else _ref(region),
-                                                     mentions=mentions)))
+                                                     region=_to_ref(region), mentions=mentions)))
     programmes.sort(key=lambda x: x[0])
     return [p for _, p in programmes]
 
