@@ -85,6 +85,8 @@ class _Rules:
         self.opener_lengths = sorted({len(w) for w in self.openers})
         self.generic_stems = set(voc["generic_stems"])
         self.common_aliases = set(voc["common_word_aliases"])
+        self.prepositions = set(voc["place_prepositions"])
+        self.preposition_lengths = sorted({len(w) for w in self.prepositions})
         self.stop_chars = set(voc["oov_stop_chars"])
         self.visitor = tuple(voc["visitor_marks"])
         self.level_ref_of = {w: suf for suf, words in voc["level_references"].items() for w in words}
@@ -284,6 +286,7 @@ class _Doc:
             if quoted and not org:
                 continue
             common = text[s:e] in self.r.common_aliases
+            located = any(text[s - n:s] in self.r.prepositions for n in self.r.preposition_lengths if s >= n)
             present = {c.uid for c in self.accepted if c.uid >= 0}
             prev = [c.uid for c in self.before(s) if c.uid >= 0]
             nxt = starts.get(e, [])
@@ -292,7 +295,7 @@ class _Doc:
                 chain = (any(p != u and g.is_within(u, p) for p in prev)
                          or any(n != u and g.is_within(n, u) for n in nxt))
                 strong = u in named or org or chain
-                weak_ok = (u in above_named or g.level(u) == PROVINCE
+                weak_ok = (u in above_named or g.level(u) == PROVINCE or located
                            or (g.level(u) in (CITY, COUNTY) and g.parent(u) in present))
                 if strong or (weak_ok and not common):
                     ok.append(u)
@@ -685,6 +688,15 @@ def choose_main_region(text: str, places: list[Place], sentences: Optional[list[
     candidates = [i for i, p in enumerate(places) if p.level != "village"]
     if not candidates:
         return org_ref
+    if not hosts and not org_ref:
+        # the report's own federation is written only by its level (县妇联) and no unit of
+        # that level is named: its unit is unknowable (a city it visits is not it)
+        # (市妇联, 省妇联 are as often the federations above the report's own)
+        fed_levels = {r.level_ref_of[w] for w in r.level_ref_of
+                      if w.endswith(r.fed_words) and r.level_ref_of[w] in ("县", "区", "旗", "镇", "乡", "街道")
+                      and w in text}
+        if fed_levels and not any(places[i].level in ("county", "township") for i in candidates):
+            return None
     rank = {lv: k for k, lv in enumerate(LEVELS)}
     best = max(candidates, key=lambda i: (score[i], rank[places[i].level], -places[i].mentions[0].start))
     return _ref(places[best])

@@ -75,6 +75,12 @@ def test_bare_short_form_without_evidence_is_left_out(nlp):
     assert places(nlp, "县妇联推动共同富裕,比如组织妇女参加合作社,建设平安家庭。") == {}
 
 
+def test_bare_short_form_after_a_word_of_motion(nlp):
+    got = places(nlp, "鼓楼区妇联组织妇女代表赴晋江参观学习,来自昭通的学员参加。")
+    assert got["晋江市"].adcode == "350582" and got["昭通市"].adcode == "530600"
+    assert places(nlp, "县妇联组织妇女弘扬延安精神,全县妇女安居乐业、幸福安康。") == {}
+
+
 def test_province_short_form_counts_but_not_inside_a_quoted_name(nlp):
     got = places(nlp, "兴义市妇联成立巾帼创业帮扶中心,加盟贵州“黔灵女”家政服务公司。")
     assert got["贵州省"].adcode == "520000"
@@ -247,6 +253,17 @@ def test_main_region_is_the_unit_right_before_the_federation(nlp):
 def test_main_region_from_the_source_organisation(nlp):
     doc = run(nlp, "市妇联开展12338妇女热线接听日活动,市妇联主席在线答疑。", organisation="河源市妇联")
     assert doc._.main_region.name == "河源市"
+
+
+def test_main_region_unknowable_when_the_own_federation_is_not_named(nlp):
+    doc = run(nlp, "县妇联在昆明举办培训班,来自昭通的学员参加。县妇联主席作动员讲话。")
+    assert {p.name for p in doc._.places} == {"昆明市", "昭通市"}
+    assert doc._.main_region is None
+
+
+def test_main_region_of_an_unresolved_township_federation(nlp):
+    doc = run(nlp, "5月15日,城关镇妇联联合镇派出所开展宣传活动。(供稿:城关镇妇联)")
+    assert doc._.main_region.name == "城关镇" and doc._.main_region.adcode is None
 
 
 def test_place_near_gives_the_finest_place_of_the_sentence(nlp):
