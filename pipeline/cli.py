@@ -102,6 +102,165 @@ def evaluate(
         out.print("no output for: " + " ".join(res["documents_missing"]))
 
 
+# ---------------------------------------------------------------- search, compare, export, digest, serve
+# The practice table (pipeline.query, pipeline.digest, pipeline.serve): each command parses its
+# options and calls one function; a bad query or database is one line on stderr, exit code 2.
+
+def _table_filters(region, level, theme, programme, year):
+    from pipeline.query import Filters
+    return Filters.parse(region=region, level=level, theme=theme, programme=programme, year=year)
+
+
+def _table_error(e: Exception) -> None:
+    console.print(f"[red]error[/] {e}", highlight=False, soft_wrap=True, markup=True)
+    raise typer.Exit(2)
+
+
+def _wide() -> Console:
+    """stdout console; when not a terminal (a pipe, a file, a test) rows are never wrapped."""
+    c = Console()
+    return c if c.is_terminal else Console(width=240)
+
+
+_REGION_HELP = "keep practices whose region path contains this name (any level), e.g. 云南省"
+_LEVEL_HELP = "keep practices whose region is at this level: province, city or county"
+_YEAR_HELP = "a year or a range, e.g. 2022 or 2021..2023"
+
+
+@app.command()
+def search(
+    query: Optional[str] = typer.Argument(None, help="words to search for (Chinese is segmented with jieba); empty: all"),
+    db: Path = typer.Option(..., "--db", help="practices.db written by `fedreports run`"),
+    region: Optional[str] = typer.Option(None, "--region", help=_REGION_HELP),
+    level: Optional[str] = typer.Option(None, "--level", help=_LEVEL_HELP),
+    theme: Optional[str] = typer.Option(None, "--theme", help="keep practices with this theme (or part of its name)"),
+    programme: Optional[str] = typer.Option(None, "--programme", help="keep practices of this programme (name or key)"),
+    year: Optional[str] = typer.Option(None, "--year", help=_YEAR_HELP),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, help="at most this many practices"),
+    fmt: str = typer.Option("table", "--format", "-f", help="table, json or csv"),
+):
+    """Ranked practices for QUERY: region, programme, themes, figures, the evidence and its source."""
+    import json
+
+    from pipeline.query import QueryError, hits_frame, hits_table, search as run_search
+
+    if fmt not in ("table", "json", "csv"):
+        raise typer.BadParameter("choose table, json or csv", param_hint="--format")
+    try:
+        hits = run_search(db, query, _table_filters(region, level, theme, programme, year), limit)
+    except QueryError as e:
+        _table_error(e)
+    if fmt == "json":
+        typer.echo(json.dumps(hits, ensure_ascii=False, indent=2))
+    elif fmt == "csv":
+        typer.echo(hits_frame(hits).to_csv(index=False), nl=False)
+    elif not hits:
+        console.print("no practices found", highlight=False)
+    else:
+        _wide().print(hits_table(hits))
+        if hits[0]["match"] == "substring":
+            console.print("(no whole-word match; these practices contain the query as written)", highlight=False)
+
+
+@app.command()
+def compare(
+    db: Path = typer.Option(..., "--db", help="practices.db written by `fedreports run`"),
+    by: str = typer.Option("province", "--by", help="rows: province, city or county"),
+    across: Optional[str] = typer.Option(None, "--across", help="columns: theme or programme (default: programme with --programme, else theme)"),
+    region: Optional[str] = typer.Option(None, "--region", help=_REGION_HELP),
+    level: Optional[str] = typer.Option(None, "--level", help=_LEVEL_HELP),
+    theme: Optional[str] = typer.Option(None, "--theme", help="keep practices with this theme"),
+    programme: Optional[str] = typer.Option(None, "--programme", help="keep practices of this programme"),
+    year: Optional[str] = typer.Option(None, "--year", help=_YEAR_HELP),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="table, csv or xlsx (default: from --out, else table)"),
+    out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="write the table to this .csv or .xlsx file"),
+):
+    """Regions x themes (or programmes): practice counts and summed comparable figures (same object and unit)."""
+    from pipeline.query import QueryError, compare as run_compare, comparison_tables, write_comparison
+
+    fmt = fmt or (out_file.suffix.lstrip(".").lower() if out_file else "table")
+    if fmt not in ("table", "csv", "xlsx"):
+        raise typer.BadParameter("choose table, csv or xlsx", param_hint="--format")
+    if fmt == "xlsx" and out_file is None:
+        raise typer.BadParameter("xlsx needs --out FILE", param_hint="--out")
+    try:
+        result = run_compare(db, by, _table_filters(region, level, theme, programme, year),
+                             across or ("programme" if programme else "theme"))
+    except QueryError as e:
+        _table_error(e)
+    if fmt == "table":
+        for t in comparison_tables(result):
+            _wide().print(t)
+        return
+    if out_file is None:
+        typer.echo(result.table().to_csv(), nl=False)
+        return
+    write_comparison(result, out_file, fmt)
+    console.print(f"{len(result.practices)} {by} rows -> {out_file}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def export(
+    db: Path = typer.Option(..., "--db", help="practices.db written by `fedreports run`"),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f", help="csv, xlsx, parquet or jsonl (default: from --out)"),
+    out_file: Path = typer.Option(..., "--out", "-o", help="file to write"),
+    query: Optional[str] = typer.Option(None, "--query", "-q", help="only practices matching these words"),
+    region: Optional[str] = typer.Option(None, "--region", help=_REGION_HELP),
+    level: Optional[str] = typer.Option(None, "--level", help=_LEVEL_HELP),
+    theme: Optional[str] = typer.Option(None, "--theme", help="keep practices with this theme"),
+    programme: Optional[str] = typer.Option(None, "--programme", help="keep practices of this programme"),
+    year: Optional[str] = typer.Option(None, "--year", help=_YEAR_HELP),
+):
+    """Write the practices (filtered like search) as csv, xlsx, parquet or jsonl (one Practice per line)."""
+    from pipeline.query import QueryError, export as run_export
+
+    try:
+        n = run_export(db, out_file, fmt, _table_filters(region, level, theme, programme, year), query)
+    except QueryError as e:
+        _table_error(e)
+    console.print(f"{n} practices -> {out_file}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def digest(
+    db: Path = typer.Option(..., "--db", help="practices.db written by `fedreports run`"),
+    out_file: Path = typer.Option(..., "--out", "-o", help="the compilation: a .docx or .md file"),
+    query: Optional[str] = typer.Option(None, "--query", "-q", help="only practices matching these words"),
+    region: Optional[str] = typer.Option(None, "--region", help=_REGION_HELP),
+    level: Optional[str] = typer.Option(None, "--level", help=_LEVEL_HELP),
+    theme: Optional[str] = typer.Option(None, "--theme", help="keep practices with this theme"),
+    programme: Optional[str] = typer.Option(None, "--programme", help="keep practices of this programme"),
+    year: Optional[str] = typer.Option(None, "--year", help=_YEAR_HELP),
+    title: Optional[str] = typer.Option(None, "--title", help="title of the compilation"),
+):
+    """Experience-sharing material (经验交流材料): practices by theme and region, with figures and sources."""
+    from pipeline.digest import write_digest
+    from pipeline.query import QueryError
+
+    try:
+        s = write_digest(db, out_file, _table_filters(region, level, theme, programme, year), query, title)
+    except QueryError as e:
+        _table_error(e)
+    console.print(f"{s.practices} practices from {s.documents} documents -> {s.path}", highlight=False, soft_wrap=True)
+
+
+@app.command()
+def serve(
+    db: Path = typer.Option(..., "--db", help="practices.db written by `fedreports run`"),
+    host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (default: this machine only)"),
+    port: int = typer.Option(8001, "--port", "-p", min=1, max=65535, help="port to listen on"),
+):
+    """Browse and search the practice table in a web browser (Datasette, read-only)."""
+    from pipeline.query import QueryError
+    from pipeline.serve import serve as run_serve
+
+    console.print(f"serving {db} read-only at http://{host}:{port}/ (Ctrl+C to stop)", highlight=False, soft_wrap=True)
+    try:
+        run_serve(db, host, port)
+    except QueryError as e:
+        _table_error(e)
+
+
 # ---------------------------------------------------------------- bench
 
 @app.command()

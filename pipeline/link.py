@@ -70,6 +70,7 @@ _RELATIVE = re.compile("今年|去年|前年")
 class ThemeTaxonomy:
     themes: tuple[str, ...]
     keyword_theme: dict
+    keyword_weight: dict
     lengths: tuple[int, ...]   # keyword lengths, longest first
     max_themes: int
 
@@ -79,11 +80,14 @@ def taxonomy() -> ThemeTaxonomy:
     """The theme taxonomy of `data/themes.yaml` (read once per process)."""
     data = yaml.safe_load(resources.files("pipeline").joinpath("data/themes.yaml").read_text(encoding="utf-8"))
     keyword_theme: dict[str, str] = {}
+    keyword_weight: dict[str, float] = {}
     for theme, words in data["themes"].items():
-        for w in words or []:
-            keyword_theme.setdefault(str(w), theme)
+        for entry in words or []:
+            word, weight = next(iter(entry.items())) if isinstance(entry, dict) else (entry, 1)
+            keyword_theme.setdefault(str(word), theme)
+            keyword_weight.setdefault(str(word), float(weight))
     lengths = tuple(sorted({len(w) for w in keyword_theme}, reverse=True))
-    return ThemeTaxonomy(tuple(data["themes"]), keyword_theme, lengths, int(data.get("max_themes", 3)))
+    return ThemeTaxonomy(tuple(data["themes"]), keyword_theme, keyword_weight, lengths, int(data.get("max_themes", 3)))
 
 
 def themes() -> list[str]:
@@ -115,16 +119,23 @@ def theme_keywords(text: str) -> list[tuple[str, str]]:
     return found
 
 
-def classify_themes(*texts: Optional[str]) -> list[str]:
-    """Themes of a practice from its texts, strongest first: the number of distinct keywords
-    of each theme found, ties in taxonomy order; at most `max_themes`."""
+NAME_WEIGHT = 3      # a theme keyword in the programme name says more than one in the evidence
+ACTIVITY_WEIGHT = 2
+
+
+def classify_themes(*texts: Optional[str], weights: Optional[list[float]] = None) -> list[str]:
+    """Themes of a practice from its texts, strongest first: each distinct keyword counts once,
+    its weight in themes.yaml times the largest weight of the texts it is found in (default 1
+    each); ties in taxonomy order; at most `max_themes`."""
     tax = taxonomy()
-    hits: dict[str, set[str]] = {}
-    for text in texts:
+    hits: dict[str, dict[str, float]] = {}
+    for i, text in enumerate(texts):
+        w = weights[i] if weights and i < len(weights) else 1.0
         for word, theme in theme_keywords(text or ""):
-            hits.setdefault(theme, set()).add(word)
+            words = hits.setdefault(theme, {})
+            words[word] = max(words.get(word, 0.0), w * tax.keyword_weight[word])
     order = {t: i for i, t in enumerate(tax.themes)}
-    ranked = sorted(hits, key=lambda t: (-len(hits[t]), order[t]))
+    ranked = sorted(hits, key=lambda t: (-sum(hits[t].values()), order[t]))
     return ranked[:tax.max_themes]
 
 
@@ -596,7 +607,8 @@ def _practice(unit: _Unit, article: Article, paragraphs: list[_Paragraph], sente
 
     evidence_texts = [e.text for e in evidence]
     names = [prog.name, *prog.aliases] if prog is not None else []
-    found = classify_themes(*names, *evidence_texts)
+    found = classify_themes(*names, activity, *evidence_texts,
+                            weights=[NAME_WEIGHT] * len(names) + [ACTIVITY_WEIGHT] + [1] * len(evidence_texts))
     if not found:  # fall back on the section heading the practice stands under
         heading = next((paragraphs[j] for j in range(sentences[ordered[0]].paragraph - 1, -1, -1)
                         if paragraphs[j].heading), None)

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
-from pipeline.store import BM25_WEIGHTS, dumps, fts_query, quote_identifier
+from pipeline.store import BM25_WEIGHTS, fts_query, quote_identifier
 from schemas import Count, Evidence, Outcome, Practice, RegionRef
 
 PathLike = Union[str, Path]
@@ -587,6 +587,73 @@ def load(db: PathLike) -> PracticeTable:
         conn.close()
 
 
+# ---------------------------------------------------------------- printing (used by the CLI)
+
+HIT_COLUMNS = ["rank", "score", "region", "region_path", "organisation", "programme", "activity", "theme", "themes",
+               "year", "figures", "snippet", "source", "doc_id", "id", "evidence", "evidence_offsets", "match"]
+
+
+def hits_frame(hits: list[dict]):
+    """Search hits as a flat DataFrame (what `search --format csv` prints)."""
+    import pandas as pd
+    rows = [{**{k: h.get(k) for k in HIT_COLUMNS},
+             "region_path": " > ".join(h["region_path"]), "themes": "、".join(h["themes"]),
+             "figures": "；".join(figure_text(f) for f in h["figures"]),
+             "evidence": "\n".join(e["text"] for e in h["evidence"]),
+             "evidence_offsets": ";".join(f"{e['start']}-{e['end']}" for e in h["evidence"])} for h in hits]
+    return pd.DataFrame.from_records(rows, columns=HIT_COLUMNS)
+
+
+def hits_table(hits: list[dict], title: Optional[str] = None):
+    """Search hits as a rich Table: region, programme or activity, themes, year, key figures,
+    the highlighted evidence snippet and the source (file @ character offsets)."""
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    t = Table(box=box.SIMPLE_HEAD, title=title, show_lines=False)
+    t.add_column("#", no_wrap=True)
+    t.add_column("region", overflow="fold", max_width=30)
+    t.add_column("programme / activity", overflow="fold", max_width=30)
+    t.add_column("themes", overflow="fold", max_width=24)
+    t.add_column("year", no_wrap=True)
+    t.add_column("figures", overflow="fold", max_width=36)
+    t.add_column("evidence", overflow="fold", min_width=40)
+    t.add_column("source", overflow="fold", max_width=48)
+    for h in hits:
+        name = h["programme"] or h["activity"]
+        figures = "；".join(figure_text(f) for f in h["figures"][:3]) + ("…" if len(h["figures"]) > 3 else "")
+        snippet = escape(h["snippet"]).replace(HIGHLIGHT[0], "[bold yellow]").replace(HIGHLIGHT[1], "[/bold yellow]")
+        t.add_row(str(h["rank"]), escape(" > ".join(h["region_path"]) or h["region"] or "-"),
+                  escape(name) + ("" if h["programme"] else " [dim](activity)[/dim]"),
+                  escape("、".join(h["themes"]) or "-"), str(h["year"] or "-"), escape(figures or "-"), snippet,
+                  escape(citation(h)))
+    return t
+
+
+def comparison_tables(c: Comparison) -> list:
+    """A comparison as rich Tables: practice counts, then the summed comparable figures."""
+    from rich import box
+    from rich.markup import escape
+    from rich.table import Table
+
+    tables = []
+    p = c.practices
+    t = Table(c.by, *[escape(str(col)) for col in p.columns], box=box.SIMPLE_HEAD,
+              title=f"practices by {c.by} and {c.across}")
+    for region, row in p.iterrows():
+        t.add_row(escape(str(region)), *[str(int(v)) if v else "·" for v in row.tolist()])
+    tables.append(t)
+    f = c.figures
+    if f is not None and not f.empty:
+        t = Table(c.by, *[escape(str(col)) for col in f.columns], box=box.SIMPLE_HEAD,
+                  title="summed figures (same object and unit, found in two regions or more)")
+        for region, row in f.iterrows():
+            t.add_row(escape(str(region)), *["·" if v != v or v is None else f"{v:,.0f}" for v in row.tolist()])
+        tables.append(t)
+    return tables
+
+
 __all__ = ["Comparison", "EXPORT_FORMATS", "Filters", "PracticeTable", "QueryError", "citation", "compare", "connect",
-           "export", "figure_text", "highlight", "load", "parse_years", "practice_records", "practices_frame",
+           "comparison_tables", "export", "figure_text", "hits_frame", "hits_table", "highlight", "load", "parse_years", "practice_records", "practices_frame",
            "region_names", "search", "write_comparison"]

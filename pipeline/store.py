@@ -10,10 +10,10 @@ Tables (one row per record of `schemas`; JSON arrays are stored as JSON text):
                 region_path, province, mentions, start, end
     counts      id PK, doc_id, text, value, unit, approx, object, action, start, end, sentence
     outcomes    id PK, doc_id, type, name, text, by, start, end, sentence
-    practices   id PK, doc_id, source, title, published, year, organisation, region,
-                region_adcode, region_level, region_path, province, city, county, programme,
-                programme_key, activity, theme (the first), themes, figures (the indicators
-                written out), n_indicators, n_outcomes, evidence_text, start, end
+    practices   id PK, province, city, county, region, organisation, programme, activity,
+                theme (the first), year, figures (the indicators written out), evidence_text,
+                source, title, published, themes, doc_id, region_adcode, region_level,
+                region_path, programme_key, n_indicators, n_outcomes, start, end
     practice_themes      practice_id, theme, rank
     practice_indicators  practice_id, seq, count_id     (-> counts.id)
     practice_outcomes    practice_id, seq, outcome_id   (-> outcomes.id)
@@ -69,13 +69,11 @@ CREATE TABLE outcomes (
     type TEXT NOT NULL, name TEXT, text TEXT NOT NULL, "by" TEXT,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, sentence TEXT);
 CREATE TABLE practices (
-    id TEXT PRIMARY KEY, doc_id TEXT NOT NULL REFERENCES documents(doc_id), source TEXT NOT NULL,
-    title TEXT, published TEXT, year INTEGER, organisation TEXT,
-    region TEXT, region_adcode TEXT, region_level TEXT, region_path TEXT,
-    province TEXT, city TEXT, county TEXT,
-    programme TEXT, programme_key TEXT, activity TEXT NOT NULL,
-    theme TEXT, themes TEXT, figures TEXT, n_indicators INTEGER, n_outcomes INTEGER,
-    evidence_text TEXT, start INTEGER, "end" INTEGER);
+    id TEXT PRIMARY KEY, province TEXT, city TEXT, county TEXT, region TEXT, organisation TEXT,
+    programme TEXT, activity TEXT NOT NULL, theme TEXT, year INTEGER, figures TEXT, evidence_text TEXT,
+    source TEXT NOT NULL, title TEXT, published TEXT, themes TEXT,
+    doc_id TEXT NOT NULL REFERENCES documents(doc_id), region_adcode TEXT, region_level TEXT, region_path TEXT,
+    programme_key TEXT, n_indicators INTEGER, n_outcomes INTEGER, start INTEGER, "end" INTEGER);
 CREATE TABLE practice_themes (
     practice_id TEXT NOT NULL REFERENCES practices(id), theme TEXT NOT NULL, rank INTEGER NOT NULL,
     PRIMARY KEY (practice_id, theme));
@@ -212,6 +210,7 @@ def build_database(articles: Iterable[Article], db: Path) -> StoreSummary:
     db = Path(db)
     db.parent.mkdir(parents=True, exist_ok=True)
     tmp = db.with_name(f".{db.name}.{os.getpid()}.building")
+    _remove_stale_builds(db)
     for stale in (tmp, Path(str(tmp) + "-journal")):
         stale.unlink(missing_ok=True)
     try:
@@ -232,6 +231,27 @@ def build_database(articles: Iterable[Article], db: Path) -> StoreSummary:
     finally:
         tmp.unlink(missing_ok=True)
     return summary
+
+
+def _remove_stale_builds(db: Path) -> None:
+    """Delete temp files left by builds of `db` whose process is gone (a killed run)."""
+    for f in db.parent.glob(f".{db.name}.*.building*"):
+        try:
+            pid = int(f.name[len(db.name) + 2:].split(".", 1)[0])
+        except ValueError:
+            continue
+        if pid == os.getpid() or not _alive(pid):
+            f.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _fill(conn: sqlite3.Connection, articles: Iterable[Article]) -> StoreSummary:
@@ -294,11 +314,17 @@ def _insert_practice(conn, s: StoreSummary, a: Article, p: Practice, count_ids: 
     evidence_text = "\n".join(e.text for e in p.evidence)
     start = min((e.start for e in p.evidence), default=None)
     end = max((e.end for e in p.evidence), default=None)
-    cur = conn.execute("INSERT INTO practices VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", (
-        p.id, p.doc_id, p.source, a.title, a.published, p.year, p.organisation,
-        *_region_cols(p.region), *_levels(path), p.programme, p.programme_key, p.activity,
-        p.themes[0] if p.themes else None, dumps(p.themes), "；".join(_figure(c) for c in p.indicators),
-        len(p.indicators), len(p.outcomes), evidence_text, start, end))
+    row = {
+        "id": p.id, "doc_id": p.doc_id, "source": p.source, "title": a.title, "published": a.published,
+        "year": p.year, "organisation": p.organisation, **dict(zip(("region", "region_adcode", "region_level",
+                                                                     "region_path"), _region_cols(p.region))),
+        **dict(zip(("province", "city", "county"), _levels(path))), "programme": p.programme,
+        "programme_key": p.programme_key, "activity": p.activity, "theme": p.themes[0] if p.themes else None,
+        "themes": dumps(p.themes), "figures": "；".join(_figure(c) for c in p.indicators),
+        "n_indicators": len(p.indicators), "n_outcomes": len(p.outcomes), "evidence_text": evidence_text,
+        "start": start, "end": end}
+    cur = conn.execute(f"INSERT INTO practices ({', '.join(quote_identifier(k) for k in row)}) "
+                       f"VALUES ({', '.join('?' * len(row))})", list(row.values()))
     rowid = cur.lastrowid
     conn.executemany("INSERT INTO practice_themes VALUES (?,?,?)", [(p.id, t, i) for i, t in enumerate(p.themes)])
     for seq, c in enumerate(p.indicators):
