@@ -1,7 +1,8 @@
 """Execution engines for the extraction: in this process, in worker processes, or on Dask.
 
-`execute(todo, settings, workers, engine)` yields one FileResult per (path, sha256) in
-input order, whatever the engine, so the run caches and assembles the same outputs.
+`execute(todo, settings, workers, engine)` yields one FileResult per (path, sha256): in input
+order from one worker and from Dask, as they finish from worker processes. The run caches
+them by source and assembles the outputs in source order, so every engine writes the same.
 
 - local, one worker: the files run in this process (the fast path; no per-file time limit,
   unless `Settings.isolate` is 1).
@@ -38,7 +39,7 @@ Todo = list[tuple[Path, str]]
 
 def execute(todo: Todo, settings: Settings, workers: int = 1, engine: str = "local",
             scheduler: Optional[str] = None) -> Iterator:
-    """Process (path, sha256) pairs; yields one FileResult for each, in input order."""
+    """Process (path, sha256) pairs; yields one FileResult for each."""
     if engine == "dask":
         yield from _dask(todo, settings, workers, scheduler)
         return
@@ -137,31 +138,34 @@ def _died(code: Optional[int]) -> str:
 
 
 def _supervised(todo: Todo, settings: Settings, workers: int) -> Iterator:
-    """Run the files on `workers` processes under a per-file time limit; yields in input order."""
+    """Run the files on `workers` processes under a per-file time limit; yields each result as
+    it is ready (the run's assembly puts them in source order), so a slow file holds up no other."""
     from pipeline.run import failed_result
 
     ctx = _context()
     limit = settings.file_timeout_s
     pool = [_Worker(ctx, settings) for _ in range(min(workers, len(todo)))]
-    window = 8 * len(pool)  # results held for reordering at most: memory stays flat
-    done: dict[int, object] = {}
-    next_task = next_out = 0
+    next_task = finished = 0
+
+    def dispatch() -> None:
+        nonlocal next_task
+        for w in pool:
+            if w.ready and w.task is None and next_task < len(todo):
+                path, sha = todo[next_task]
+                w.give(_Task(next_task, path, sha, time.monotonic() + limit))
+                next_task += 1
 
     def replace(w: _Worker) -> None:
         w.stop(kill=True)
         pool[pool.index(w)] = _Worker(ctx, settings)
 
     try:
-        while next_out < len(todo):
-            now = time.monotonic()
-            for w in pool:
-                if w.ready and w.task is None and next_task < min(len(todo), next_out + window):
-                    path, sha = todo[next_task]
-                    w.give(_Task(next_task, path, sha, now + limit))
-                    next_task += 1
+        while finished < len(todo):
+            dispatch()
             deadlines = [w.task.deadline for w in pool if w.task]
-            timeout = max(0.0, min(deadlines) - now) if deadlines else None
+            timeout = max(0.0, min(deadlines) - time.monotonic()) if deadlines else None
             ready = set(wait([w.conn for w in pool] + [w.process.sentinel for w in pool], timeout))
+            results = []
             for w in list(pool):
                 if w.conn in ready:
                     try:
@@ -175,8 +179,7 @@ def _supervised(todo: Todo, settings: Settings, workers: int) -> Iterator:
                         elif msg[0] == "error":
                             raise RuntimeError(f"a worker process could not load the pipeline: {msg[1]}")
                         else:
-                            index, result = msg
-                            done[index] = result
+                            results.append(msg[1])
                             w.task = None
                         continue
                 if w.process.sentinel in ready or (w.conn in ready and not w.process.is_alive()):
@@ -186,17 +189,18 @@ def _supervised(todo: Todo, settings: Settings, workers: int) -> Iterator:
                                            f"({_died(w.process.exitcode)})")
                     if w.task:
                         t = w.task
-                        done[t.index] = failed_result(str(t.path), _died(w.process.exitcode), t.sha, retry=True)
+                        results.append(failed_result(str(t.path), _died(w.process.exitcode), t.sha, retry=True))
                     replace(w)
             now = time.monotonic()
             for w in list(pool):
                 if w.task and now >= w.task.deadline:
                     t = w.task
-                    done[t.index] = failed_result(str(t.path), f"timed out after {limit:g} s", t.sha, retry=True)
+                    results.append(failed_result(str(t.path), f"timed out after {limit:g} s", t.sha, retry=True))
                     replace(w)
-            while next_out in done:
-                yield done.pop(next_out)
-                next_out += 1
+            dispatch()  # keep the workers busy while the caller stores these results
+            for result in results:
+                finished += 1
+                yield result
     finally:
         for w in pool:
             w.stop()
