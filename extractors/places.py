@@ -351,9 +351,15 @@ class _Doc:
                 out.add(g.parent(c.uid))
             elif c.level == COUNTY or (c.level == CITY and g.townships(c.uid)):
                 out.add(c.uid)
+        written: dict[int, int] = {}
         for c in self.accepted:
-            if c.uid >= 0 and c.level == CITY and not any(g.is_within(o, c.uid) for o in out):
-                under = g.counties_under(c.uid)
+            if c.uid >= 0 and c.level == CITY:
+                written[c.uid] = written.get(c.uid, 0) + 1
+        for city, n in written.items():
+            # a city the document is about (written twice or more) and none of whose
+            # counties it names: its villages may be written without their county
+            if n >= 2 and not any(g.is_within(o, city) for o in out):
+                under = g.counties_under(city)
                 if len(under) <= 40:
                     out.update(under)
         return sorted(out)
@@ -416,13 +422,15 @@ class _Doc:
                     break
                 stem = text[s:p]
                 if (not all(_CJK.match(ch) for ch in stem) or any(ch in r.stop_chars for ch in stem)
-                        or self.covered[s] or stem in r.generic_stems or self.anonymised(s)
+                        or self.covered[s] or self.anonymised(s)
                         or stem[-1] in r.openers1 or any(stem[i:i + n] in r.openers
                                                          for n in r.opener_lengths for i in range(len(stem) - n + 1))):
                     break   # 深入街道, 走进社区: a verb and its object
                 parent = self._unit_before(s, level)
-                if parent >= 0:
+                if parent >= 0:   # 茨开镇幸福社区: right under its township, even a common name
                     found = (s, parent)
+                    break
+                if stem in r.generic_stems:
                     break
                 if not self.opens(s):
                     continue

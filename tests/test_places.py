@@ -165,6 +165,11 @@ def test_two_character_name_is_not_cut_out_of_a_word(nlp):
     assert "任泽区" not in places(nlp, "他担任县委书记期间,大力推进美丽乡村建设。")
 
 
+def test_common_community_names_need_their_township(nlp):
+    text = "永善县妇联联合县民政局在城区建设幸福社区、和谐社区,打造五星社区。"
+    assert set(places(nlp, text)) == {"永善县"}
+
+
 def test_generic_phrases_with_unit_suffixes_are_not_places(nlp):
     text = "永善县妇联围绕乡村振兴,深入社区开展服务,建设美丽乡村和新农村,推进新型城镇化,全县10个乡镇、89个村(社区)建立妇联组织。"
     assert set(places(nlp, text)) == {"永善县"}
