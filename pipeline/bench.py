@@ -10,6 +10,8 @@ output folder and prints one table row: documents/s, MB/s, the ratio to bare jie
 (the headline figure), the speed-up over one worker, peak memory of the whole process
 tree (the run and its workers, sampled every 50 ms), pipeline start-up, and seconds per
 stage (summed over workers, so they exceed the wall time when workers run in parallel).
+`cpu_s` is the CPU time of the run and its workers, and `x_jieba_cpu` the ratio to jieba in
+CPU time: on a machine shared with other work it moves much less than the wall-clock ratio.
 
 The jieba reference is `jieba.lcut` (default dictionary, HMM on, dictionary loaded before
 timing) over the reader's text of the same corpus files, in order, for at least
@@ -77,6 +79,7 @@ class JiebaReference:
     files: int
     bytes: int
     seconds: float
+    cpu_seconds: float = 0.0
 
     @property
     def mb_per_s(self) -> float:
@@ -85,6 +88,10 @@ class JiebaReference:
     @property
     def docs_per_s(self) -> float:
         return self.files / self.seconds if self.seconds else 0.0
+
+    @property
+    def mb_per_cpu_s(self) -> float:
+        return self.bytes / 1e6 / self.cpu_seconds if self.cpu_seconds else 0.0
 
 
 def jieba_reference(files: list[Path], seconds: float, distinct: int) -> JiebaReference:
@@ -99,20 +106,21 @@ def jieba_reference(files: list[Path], seconds: float, distinct: int) -> JiebaRe
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
     done = size = 0
-    spent = 0.0
+    spent = cpu = 0.0
     for path in files:
         try:
             text = read_file(path).text
         except ReadError:
             continue
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         jieba.lcut(text, HMM=True)
         spent += time.perf_counter() - t0
+        cpu += time.process_time() - c0
         done += 1
         size += path.stat().st_size
         if spent >= seconds and done >= distinct:
             break
-    return JiebaReference(done, size, spent)
+    return JiebaReference(done, size, spent, cpu)
 
 
 @dataclass
@@ -129,9 +137,11 @@ class Measurement:
     peak_rss_mb: float = 0.0
     load1: float = 0.0
     stages: dict = field(default_factory=dict)
+    cpu_s: float = 0.0  # CPU seconds (user + system) of the run and all its workers
     docs_per_s: float = 0.0
     mb_per_s: float = 0.0
     x_jieba: float = 0.0
+    x_jieba_cpu: float = 0.0  # the same ratio in CPU time: much less moved by other load on the machine
     speedup: Optional[float] = None
 
 
@@ -158,6 +168,9 @@ def measure(corpus: Path, out: Path, docs: int, size: int, workers: int, engine:
     shutil.rmtree(out, ignore_errors=True)
     load1 = os.getloadavg()[0]
     cmd = [sys.executable, "-m", "pipeline.bench", "--measure", str(corpus), str(out), str(workers), engine]
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     peak = 0
@@ -176,12 +189,15 @@ def measure(corpus: Path, out: Path, docs: int, size: int, workers: int, engine:
     wall = time.perf_counter() - started
     stop.set()
     sampler.join()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # the child and every descendant it waited for
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     if child.returncode not in (0, 3):
         raise RuntimeError(f"benchmark run failed ({child.returncode}): {stderr.strip()[-2000:]}")
     res = json.loads(stdout.strip().splitlines()[-1])
     m = Measurement(docs=docs, workers=workers, engine=engine, wall_s=wall, bytes=size, ok=res["ok"],
                     failed=res["failed"], articles=res["articles"], startup_s=res["startup"],
-                    peak_rss_mb=peak / 2**20, load1=load1, stages={s: res["timings"].get(s, 0.0) for s in STAGES})
+                    peak_rss_mb=peak / 2**20, load1=load1, stages={s: res["timings"].get(s, 0.0) for s in STAGES},
+                    cpu_s=cpu)
     m.docs_per_s = docs / wall
     m.mb_per_s = size / 1e6 / wall
     return m
@@ -254,6 +270,7 @@ def bench(docs: list[int], workers: list[int], engine: str = "local", sources: O
             for w in workers:
                 m = measure(corpora[n], work / f"out-{n}-w{w}-{engine}", n, sizes[n], w, engine)
                 m.x_jieba = m.mb_per_s / ref.mb_per_s if ref.mb_per_s else 0.0
+                m.x_jieba_cpu = (m.bytes / 1e6 / m.cpu_s) / ref.mb_per_cpu_s if m.cpu_s and ref.mb_per_cpu_s else 0.0
                 if w == 1:
                     one = m
                 if one is not None:
@@ -274,13 +291,15 @@ def bench(docs: list[int], workers: list[int], engine: str = "local", sources: O
     return BenchReport(os.cpu_count() or 1, len(files), ref, start, rows, sizes)
 
 
-COLUMNS = ("docs", "workers", "engine", "ok", "failed", "wall_s", "docs/s", "MB/s", "x_jieba", "speedup",
+COLUMNS = ("docs", "workers", "engine", "ok", "failed", "wall_s", "docs/s", "MB/s", "x_jieba", "speedup", "cpu_s",
+           "x_jieba_cpu",
            "peak_rss_MB", "startup_s") + tuple(f"{s}_s" for s in STAGES) + ("load1",)
 
 
 def row_cells(m: Measurement) -> list[str]:
     return [str(m.docs), str(m.workers), m.engine, str(m.ok), str(m.failed), f"{m.wall_s:.2f}", f"{m.docs_per_s:.1f}",
-            f"{m.mb_per_s:.3f}", f"{m.x_jieba:.2f}", "-" if m.speedup is None else f"{m.speedup:.2f}",
+            f"{m.mb_per_s:.3f}", f"{m.x_jieba:.2f}", "-" if m.speedup is None else f"{m.speedup:.2f}", f"{m.cpu_s:.1f}",
+            f"{m.x_jieba_cpu:.2f}",
             f"{m.peak_rss_mb:.0f}", f"{m.startup_s:.2f}"] + [f"{m.stages.get(s, 0.0):.2f}" for s in STAGES] + \
            [f"{m.load1:.2f}"]
 
@@ -295,7 +314,7 @@ def header_lines(report_cpus: int, sources: int, ref: JiebaReference, start: dic
     return [
         f"fedreports bench: {report_cpus} CPUs, load average {load}; corpora from {sources} source files: {corpora}",
         f"jieba.lcut reference (default dictionary, HMM on): {ref.mb_per_s:.3f} MB/s, {ref.docs_per_s:.1f} docs/s "
-        f"({ref.files} files, {ref.bytes / 1e6:.2f} MB in {ref.seconds:.2f} s)",
+        f"({ref.files} files, {ref.bytes / 1e6:.2f} MB in {ref.seconds:.2f} s; {ref.mb_per_cpu_s:.3f} MB per CPU second)",
         f"start-up in a fresh process: {start['total']:.2f} s to a loaded pipeline (imports {start['imports']:.2f} s, "
         f"dictionaries and components {start['load']:.2f} s); {start['process']:.2f} s with interpreter start",
         _line(COLUMNS),
