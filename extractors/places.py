@@ -489,10 +489,24 @@ class _Doc:
         return self._sentences_cache[1]
 
     def _cover(self) -> list[_Cand]:
-        """The non-overlapping readings that cover the most text with whole names."""
-        cands = sorted(self.accepted, key=lambda c: (c.end, c.start))
+        """The non-overlapping readings that cover the most text with whole names; of two
+        names that cross, one starting inside a jieba word loses (上海城市 is 上海, not
+        海城市; 青海西宁 is not 海西)."""
+        cands = sorted(self.accepted, key=lambda c: (c.start, c.end))
         if not cands:
             return []
+        drop = set()
+        for i, a in enumerate(cands):
+            for b in cands[i + 1:]:
+                if b.start >= a.end:
+                    break
+                if b.end > a.end:   # a and b cross
+                    sa, sb = self.token_start(a.start), self.token_start(b.start)
+                    if sa and not sb:
+                        drop.add(id(b))
+                    elif sb and not sa:
+                        drop.add(id(a))
+        cands = sorted((c for c in cands if id(c) not in drop), key=lambda c: (c.end, c.start))
         ends = [c.end for c in cands]
         best = [(0, 0, 0)] * (len(cands) + 1)   # (covered, -pieces, weight)
         choice = [False] * (len(cands) + 1)

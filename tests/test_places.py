@@ -139,6 +139,11 @@ def test_boundary_straddling_match_is_not_taken(nlp):
     assert {"青海省", "西宁市", "城东区"} <= set(got)
 
 
+def test_crossing_names_prefer_the_one_starting_a_word(nlp):
+    got = places(nlp, "上海城市规划展示馆迎来了上海市妇联组织的参观团。")
+    assert "海城市" not in got and set(got) == {"上海市"}
+
+
 def test_city_mention_is_not_a_county_mention(nlp):
     got = places(nlp, "湖南省长沙市妇联开展“家家幸福安康”工程。")
     assert "长沙县" not in got and got["长沙市"].adcode == "430100"
