@@ -9,26 +9,37 @@ Components (registered on import):
 
 How places are found (`find_places`):
 1. Every province, city, county and township name, short form and former name of the
-   gazetteer (`extractors.gazetteer`) is matched at once (Aho-Corasick); forms written
-   after an anonymising mark (x县, XX省, 某市) are dropped.
-2. Official names and short forms that keep their suffix (怒江州, 贡山县) count as named;
-   a form inside a longer one does not (沙县 in 长沙县, 科尔沁 in 科尔沁左翼后旗). Names shared
-   by several units (鼓楼区, 仁和镇) are resolved by the unit written right before them
-   (施甸县仁和镇) or by the units named elsewhere; otherwise the name is kept without code
-   and path rather than guessed.
-3. A bare short form (贡山, 昭通, 兰州) counts only with evidence: the unit is named in full
-   in the document, or it is above a unit named in full, or an organisation word follows
-   (永善妇联, 南通日报), or it chains with its parent (青海西宁); a province's short form
-   counts unless it is inside a quoted phrase ("四川篇"). It must also be a whole jieba
-   token (清水湾 is not 清水县).
+   gazetteer (`extractors.gazetteer`) is matched; forms written after an anonymising mark
+   (x县, XX省, 某市) are dropped. Word lists live in `data/places.yaml`.
+2. Official names and short forms that keep their suffix (怒江州, 贡山县, 奉化市) count as
+   named; a form inside a longer one does not (沙县 in 长沙县, 科尔沁 in 科尔沁左翼后旗), and
+   a two-character name must start a word (示范县 is not 范县). Names shared by several
+   units (鼓楼区, 仁和镇) are resolved by the unit written right before them (施甸县仁和镇)
+   or by the units named elsewhere; otherwise the name is kept without code and path
+   rather than guessed.
+3. A bare short form (贡山, 昭通, 兰州) must be a whole jieba word (清水湾 is not 清水县) and
+   have evidence: the unit is named in full, an organisation word follows (永善妇联,
+   南通日报), or it chains with its parent (青海西宁); or — unless it is an everyday word
+   (比如, 富裕, 和平) — it is above a unit named in full (兰州 for 西固区), below a named
+   parent (吉林省 … 长春), after a word of motion (赴晋江), or a province. Inside a quoted
+   name ("四川篇") it needs the organisation word.
 4. Townships and villages must start after punctuation, an opener word (在, 走访 …) or
-   another place (茨开镇 is not 开镇; 知子罗村 is not 罗村). Villages are looked up only in
-   the counties the document names (their villages are decoded on demand). A township or
-   village missing from the gazetteer is taken when it follows its county or township
-   (茨开镇幸福社区), stands in a list with one that was found, or — for 街道 and 社区 — stands
-   on its own in a document about a county.
-5. Overlapping matches are settled by covering the most text with whole names (青海西宁 is
-   青海 + 西宁, not 海西).
+   another place (茨开镇 is not 开镇; 知子罗村 is not 罗村), or at a word start within the
+   counties the document names. Villages are looked up only in those counties (decoded
+   on demand); common names (幸福社区) need their township right before them. A township
+   or village missing from the gazetteer is taken when it follows its county or township
+   (茨开镇幸福社区), stands in a list or sentence with one that was found, or — a 街道 —
+   stands after an opener in a document about a county; the tail of a listed name is that
+   name (月亮乡 for 石月亮乡), a 街道 whose stem is a listed 镇 sits in its county.
+5. Overlaps are settled by covering the most text with whole names; of two names that
+   cross, the one starting inside a jieba word loses (青海西宁 is 青海 + 西宁, not 海西;
+   上海城市 is not 海城市).
+
+The main region (`choose_main_region`): the federation named in the title (永善妇联 ->
+永善县); else None when the reporting federation is anonymised (x县妇联) or written only
+by its level (县妇联) with no county named; else the best score of federations named in the
+body (visiting delegations, seen from the host, left out), the 来源 organisation, mentions
+and references by level (该镇, 全县, 区妇联), the finer unit winning a tie.
 
 Other engineers' helpers:
     place_near(doc, offset) -> RegionRef | None
