@@ -117,9 +117,14 @@ def _table_error(e: Exception) -> None:
 
 
 def _wide() -> Console:
-    """stdout console; when not a terminal (a pipe, a file, a test) rows are never wrapped."""
+    """stdout console; when not a terminal (a pipe, a file, a test) it is $COLUMNS wide, else 240."""
+    import os
+
     c = Console()
-    return c if c.is_terminal else Console(width=240)
+    if c.is_terminal:
+        return c
+    columns = os.environ.get("COLUMNS", "")
+    return Console(width=int(columns) if columns.isdigit() and int(columns) >= 40 else 240)
 
 
 _REGION_HELP = "keep practices whose region path contains this name (any level), e.g. 云南省"

@@ -17,7 +17,7 @@ from pipeline.query import Filters, QueryError, compare, parse_years, search
 from pipeline.store import build_database
 from test_link import fixture_articles
 
-runner = CliRunner()
+runner = CliRunner(env={"COLUMNS": "240"})  # printed rows are not wrapped
 
 
 @pytest.fixture(scope="module")
