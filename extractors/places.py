@@ -79,6 +79,7 @@ class _Cand:
     parent: int = -1     # for a unit without id (village, unlisted township): the unit above
     kind: int = FULL
     weight: int = 0      # tie-break among overlapping readings: higher wins
+    options: tuple = ()  # the units it may be, while unresolved
 
 
 class _Rules:
@@ -233,6 +234,8 @@ class _Doc:
                 score += {PROVINCE: 1, CITY: 2, COUNTY: 3}.get(g.level(n), 4)
             elif g.is_within(n, uid):
                 score += 1
+            elif g.parent(uid) == g.parent(n) and g.level(uid) > PROVINCE:
+                score += 1   # a sibling: 鼓楼区、仓山区 are both of 福州市
         return score
 
     def _pick(self, ids: list[int], start: int, named: set[int]) -> tuple[Optional[int], str]:
@@ -348,7 +351,28 @@ class _Doc:
             else:
                 names = {g.name(x) for x in ids}
                 if len(names) == 1:   # one of several 仁和镇, none near a unit named here
-                    self.accept(_Cand(s, e, TOWNSHIP, names.pop(), kind=t[0][1], weight=2))
+                    self.accept(_Cand(s, e, TOWNSHIP, names.pop(), kind=t[0][1], weight=2, options=tuple(ids)))
+        self._colocate()
+
+    def _colocate(self) -> None:
+        """Townships of common names (黄华镇, 团结乡) written together resolve each other:
+        the one county that holds two or more of them is theirs."""
+        g = self.g
+        pending = [c for c in self.accepted if c.level == TOWNSHIP and c.uid < 0 and c.options]
+        if len({c.name for c in pending}) < 2:
+            return
+        held: dict[int, set[str]] = {}
+        for c in pending:
+            for tid in c.options:
+                held.setdefault(g.parent(tid), set()).add(c.name)
+        ranked = sorted(held.items(), key=lambda kv: len(kv[1]), reverse=True)
+        county, names = ranked[0]
+        if len(names) < 2 or (len(ranked) > 1 and len(ranked[1][1]) == len(names)):
+            return
+        for c in pending:
+            inside = [tid for tid in c.options if g.parent(tid) == county]
+            if len(inside) == 1:
+                c.uid, c.name, c.weight, c.options = inside[0], g.name(inside[0]), 3, ()
 
     def _counties(self) -> list[int]:
         """The units whose villages are searched: the counties named, those of the
@@ -725,14 +749,37 @@ def choose_main_region(text: str, places: list[Place], sentences: Optional[list[
         # the report's own federation is written only by its level (县妇联) and no unit of
         # that level is named: its unit is unknowable (a city it visits is not it)
         # (市妇联, 省妇联 are as often the federations above the report's own)
-        fed_levels = {r.level_ref_of[w] for w in r.level_ref_of
-                      if w.endswith(r.fed_words) and r.level_ref_of[w] in ("县", "区", "旗", "镇", "乡", "街道")
-                      and w in text}
-        if fed_levels and not any(places[i].level in ("county", "township") for i in candidates):
-            return None
+        # (乡镇妇联, 市、县妇联 are plurals: other federations, not the report's own)
+        fed_levels = set()
+        for m in r.level_ref_re.finditer(text):
+            w, suf = m.group(0), r.level_ref_of[m.group(0)]
+            if (w.endswith(r.fed_words) and suf in ("县", "区", "旗", "镇", "乡", "街道")
+                    and not (m.start() > 0 and text[m.start() - 1] in "乡镇县市区省州旗街、(（")):
+                fed_levels.add(suf)
+        if fed_levels and not any(places[i].name.endswith(tuple(fed_levels)) for i in candidates):
+            return _unit_above(places, fed_levels)
     rank = {lv: k for k, lv in enumerate(LEVELS)}
     best = max(candidates, key=lambda i: (score[i], rank[places[i].level], -places[i].mentions[0].start))
     return _ref(places[best])
+
+
+def _unit_above(places: list[Place], suffixes: set[str]) -> Optional[RegionRef]:
+    """The one unit with one of `suffixes` (县, 镇 …) above the places named, from their
+    paths (县妇联在黄华镇开展… -> the county of 黄华镇); None when there is not exactly one."""
+    g = gz.load()
+    found = set()
+    for p in places:
+        for k, name in enumerate(p.path[:-1]):
+            if name.endswith(tuple(suffixes)):
+                found.add(tuple(p.path[:k + 1]))
+    if len(found) != 1:
+        return None
+    uid = None
+    for name in found.pop():
+        uid = g.resolve_id(name, uid)
+        if uid is None:
+            return None
+    return g.region(uid)
 
 
 def _org_region(org: str) -> Optional[RegionRef]:

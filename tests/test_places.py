@@ -125,6 +125,13 @@ def test_repeated_district_name_without_context_has_no_code(nlp):
     assert got["鼓楼区"].adcode == "350102"
 
 
+def test_repeated_names_resolve_each_other(nlp):
+    got = places(nlp, "鼓楼区、仓山区、台江区妇联联合开展“最美家庭”评选。")
+    assert got["鼓楼区"].adcode == "350102"
+    got = places(nlp, "近日,县妇联在黄华镇、团结乡开展“两癌”筛查。")
+    assert got["黄华镇"].path[2] == got["团结乡"].path[2] == "永善县"
+
+
 def test_unlisted_community_after_its_township(nlp):
     got = places(nlp, "调研组走访了丙麻乡、茨开镇幸福社区、匹河乡知子罗村的妇女儿童维权站。贡山县妇联陪同。")
     assert got["幸福社区"].level == "village"
@@ -269,6 +276,11 @@ def test_main_region_unknowable_when_the_own_federation_is_not_named(nlp):
     doc = run(nlp, "县妇联在昆明举办培训班,来自昭通的学员参加。县妇联主席作动员讲话。")
     assert {p.name for p in doc._.places} == {"昆明市", "昭通市"}
     assert doc._.main_region is None
+
+
+def test_main_region_is_the_county_above_the_townships_named(nlp):
+    doc = run(nlp, "近日,县妇联联合县卫健局在黄华镇黄葛社区、团结乡开展“两癌”筛查。县妇联主席参加活动。")
+    assert doc._.main_region.name == "永善县" and doc._.main_region.adcode == "530625"
 
 
 def test_main_region_of_an_unresolved_township_federation(nlp):
