@@ -606,28 +606,27 @@ def hits_frame(hits: list[dict]):
 
 def hits_table(hits: list[dict], title: Optional[str] = None):
     """Search hits as a rich Table: region, programme or activity, themes, year, key figures,
-    the highlighted evidence snippet and the source (file @ character offsets)."""
+    the highlighted evidence snippet and under it the source (file @ character offsets)."""
     from rich import box
     from rich.markup import escape
     from rich.table import Table
 
     t = Table(box=box.SIMPLE_HEAD, title=title, show_lines=False)
     t.add_column("#", no_wrap=True)
-    t.add_column("region", overflow="fold", max_width=30)
-    t.add_column("programme / activity", overflow="fold", max_width=30)
-    t.add_column("themes", overflow="fold", max_width=24)
+    t.add_column("region", overflow="fold", max_width=24)
+    t.add_column("programme / activity", overflow="fold", max_width=24)
+    t.add_column("themes", overflow="fold", max_width=18)
     t.add_column("year", no_wrap=True)
-    t.add_column("figures", overflow="fold", max_width=36)
-    t.add_column("evidence", overflow="fold", min_width=40)
-    t.add_column("source", overflow="fold", max_width=48)
+    t.add_column("figures", overflow="fold", max_width=28)
+    t.add_column("evidence · source", overflow="fold")  # no min_width: rich crops a table wider than the console
     for h in hits:
         name = h["programme"] or h["activity"]
         figures = "；".join(figure_text(f) for f in h["figures"][:3]) + ("…" if len(h["figures"]) > 3 else "")
         snippet = escape(h["snippet"]).replace(HIGHLIGHT[0], "[bold yellow]").replace(HIGHLIGHT[1], "[/bold yellow]")
         t.add_row(str(h["rank"]), escape(" > ".join(h["region_path"]) or h["region"] or "-"),
                   escape(name) + ("" if h["programme"] else " [dim](activity)[/dim]"),
-                  escape("、".join(h["themes"]) or "-"), str(h["year"] or "-"), escape(figures or "-"), snippet,
-                  escape(citation(h)))
+                  escape("、".join(h["themes"]) or "-"), str(h["year"] or "-"), escape(figures or "-"),
+                  f"{snippet}\n[dim]{escape(citation(h))}[/dim]")
     return t
 
 
