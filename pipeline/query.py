@@ -638,15 +638,17 @@ def comparison_tables(c: Comparison) -> list:
 
     tables = []
     p = c.practices
-    t = Table(c.by, *[escape(str(col)) for col in p.columns], box=box.SIMPLE_HEAD,
-              title=f"practices by {c.by} and {c.across}")
+    t = Table(c.by, box=box.SIMPLE_HEAD, title=f"practices by {c.by} and {c.across}")
+    for col in p.columns:
+        t.add_column(escape(str(col)), overflow="fold", justify="right")
     for region, row in p.iterrows():
         t.add_row(escape(str(region)), *[str(int(v)) if v else "·" for v in row.tolist()])
     tables.append(t)
     f = c.figures
     if f is not None and not f.empty:
-        t = Table(c.by, *[escape(str(col)) for col in f.columns], box=box.SIMPLE_HEAD,
-                  title="summed figures (same object and unit, found in two regions or more)")
+        t = Table(c.by, box=box.SIMPLE_HEAD, title="summed figures (same object and unit, found in two regions or more)")
+        for col in f.columns:
+            t.add_column(escape(str(col)), overflow="fold", justify="right")
         for region, row in f.iterrows():
             t.add_row(escape(str(region)), *["·" if v != v or v is None else f"{v:,.0f}" for v in row.tolist()])
         tables.append(t)
