@@ -98,6 +98,7 @@ class _Rules:
         self.generic_stems = set(voc["generic_stems"])
         self.common_aliases = set(voc["common_word_aliases"])
         self.prepositions = set(voc["place_prepositions"])
+        self.name_continuations = set(voc["name_continuations"])
         self.preposition_lengths = sorted({len(w) for w in self.prepositions})
         self.stop_chars = set(voc["oov_stop_chars"])
         self.visitor = tuple(voc["visitor_marks"])
@@ -293,8 +294,8 @@ class _Doc:
         # provinces first, so that 云南昭通 and 吉林…长春 find 云南 and 吉林 accepted
         order = sorted(weak, key=lambda c: (min(g.level(u) for u, _ in c[2]), c[0]))
         for s, e, t in order:
-            if not self.aligned(s, e):
-                continue
+            if not self.aligned(s, e) or text[e:e + 1] in self.r.name_continuations:
+                continue   # 永清镇, 皋兰路: the start of a longer name
             quoted = self.in_quotes(s, e)
             org = self.org_follows(e)
             if quoted and not org:
@@ -331,8 +332,6 @@ class _Doc:
     def _townships(self, towns, named: set[int]) -> None:
         g, r = self.g, self.r
         for s, e, t in sorted(towns):
-            if self.covered[s] or self.covered[e - 1]:
-                continue
             ids = [u for u, _ in t]
             stem = self._stem(self.text[s:e])
             u, how = self._pick(ids, s, named)

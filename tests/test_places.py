@@ -70,6 +70,13 @@ def test_bare_short_form_of_a_parent_unit(nlp):
     assert surfaces(got["西固区"]) == ["西固区", "西固", "西固区"]
 
 
+def test_short_form_starting_a_longer_name_is_not_the_unit(nlp):
+    got = places(nlp, "甘肃省天水市清水县妇联在永清镇开展“两癌”筛查。")
+    assert "永清县" not in got and got["永清镇"].path[-2] == "清水县"
+    got = places(nlp, "甘肃省兰州市城关区妇联联合皋兰路街道开展活动。")
+    assert "皋兰县" not in got and got["皋兰路街道"].path[-2] == "城关区"
+
+
 def test_bare_short_form_without_evidence_is_left_out(nlp):
     assert places(nlp, "海边的清水湾沙滩上,妇女们开展了环保志愿活动。") == {}
     assert places(nlp, "县妇联推动共同富裕,比如组织妇女参加合作社,建设平安家庭。") == {}
