@@ -105,7 +105,9 @@ def compile_digest(db, filters: Optional[Filters] = None, query: Optional[str] =
             comp.sources.append(Source(numbers[p.doc_id], p.doc_id, d["title"] if d else None, p.source,
                                        d["published"] if d else None))
         n = numbers[p.doc_id]
-        theme = p.themes[0] if p.themes else UNCLASSIFIED
+        # under its first theme; with a theme filter, under the theme the filter chose it by
+        chosen = [t for t in p.themes if filters.theme and filters.theme in t]
+        theme = (chosen or p.themes or [UNCLASSIFIED])[0]
         region = " › ".join(p.region.path) if p.region and p.region.path else (p.region.name if p.region else UNKNOWN_REGION)
         what = p.programme or p.activity
         who = p.organisation or (p.region.name if p.region else "")

@@ -71,6 +71,7 @@ def test_markdown_with_filters(db, tmp_path):
     assert "范围：主题 妇女健康" in md
     assert "#### 永善县妇联：两癌救助项目（2014年）" in md
     assert "春蕾班" not in md  # filtered out
+    assert [l for l in md.splitlines() if l.startswith("## ")] == ["## 妇女健康", "## 来源文档"]
 
 
 def test_markdown_escapes_html(tmp_path):
