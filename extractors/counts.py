@@ -1,9 +1,604 @@
-"""Counts (placeholder until the count parser lands)."""
+"""Counts: numbers with a measure word, normalised ("2.6万余名" -> 26000 名, approx).
+
+    >>> parse_count("2.6万余名")
+    ParsedCount(text='2.6万余名', value=26000.0, unit='名', approx=True, start=0, end=6, vague=False)
+    >>> [(c.value, c.unit) for c in find_counts("帮助481名妇女争取创业贷款5666万元")]
+    [(481.0, '名'), (56660000.0, '元')]
+
+Three layers, each usable alone:
+- `parse_count(text)`: one count written on its own ("逾千万元", "22.04万户(次)"), no context rules;
+- `find_counts(text)`: every count in running text, with the context rules of the guide
+  (years, dates, durations, ordinals, hotlines, codes, names and slogans, ages, list items);
+- the `fed_counts` spaCy component: `find_counts` over `doc.text`, plus the counted object,
+  the governing action and the sentence, as `schemas.Count` in `doc._.counts` and spans
+  in `doc.spans["counts"]`.
+
+Word lists live in `data/units.yaml` (units, multipliers, approximation marks) and
+`data/counts_context.yaml` (exclusion contexts, action verbs, object boundaries); both are
+read once per process. Matching runs on a copy of the text with traditional and full-width
+forms mapped one character to one character, so offsets are those of the text given.
+"""
+from __future__ import annotations
+
+import bisect
+import functools
+import re
+from decimal import Decimal, InvalidOperation
+from importlib import resources
+from typing import NamedTuple, Optional, Union
+
+import cn2an
+import yaml
+from spacy.attrs import ORTH, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc
+
+from schemas import Count
+
+CN_DIGITS = "零〇一二两三四五六七八九壹贰叁肆伍陆柒捌玖拾佰仟"
+MAGNITUDES = "十百千万亿"
+MAGNITUDE_SET = set(MAGNITUDES)
+BIG_MAGNITUDES = set("百千万亿")
+CN_NUMERAL_CHARS = set(CN_DIGITS + MAGNITUDES)
+ARABIC = r"\d+(?:,\d{3})*(?:\.\d+)?"
+
+
+class ParsedCount(NamedTuple):
+    """A count as written: value with 万/亿 applied, unit without marks, offsets into the text."""
+
+    text: str
+    value: float
+    unit: str
+    approx: bool
+    start: int
+    end: int
+    vague: bool = False
+
+
+# ---------------------------------------------------------------- vocabularies (loaded once)
+
+def _read_yaml(name: str) -> dict:
+    return yaml.safe_load(resources.files("extractors").joinpath(f"data/{name}").read_text(encoding="utf-8"))
+
+
+@functools.lru_cache(maxsize=1)
+def vocabulary() -> dict:
+    """Units, multipliers and approximation marks from `data/units.yaml`, with the compiled
+    patterns built from them."""
+    data = _read_yaml("units.yaml")
+    group_of = {u: g for g, us in data["units"].items() for u in us}
+    approx = data["approx"]
+    vague = "".join(data["vague_marks"])
+    infix = "".join(approx["infix"])
+    units = sorted(group_of, key=len, reverse=True)
+    unit_alt = "|".join(re.escape(u) for u in units)
+    chinese = f"[{CN_DIGITS}{MAGNITUDES}{vague}]+"
+    number = f"(?:{ARABIC}|{chinese})"
+    # the number comes first so that the regex engine can skip ahead to digits quickly;
+    # prefixes (近, 逾 …) and suffixes (以上 …) are read around the match
+    pattern = re.compile(
+        rf"(?P<num>{number})"
+        rf"(?:(?P<sep>[-~至到])(?P<num2>{number}))?"
+        rf"(?P<mult>[百千万亿]{{0,2}})"
+        rf"(?P<infix>[{infix}]?)"
+        rf"(?P<mult2>[万亿]?)"
+        rf" ?(?P<unit>{unit_alt})"
+        rf"(?P<paren>\(次\))?")
+    percent_words = re.compile(rf"百分之(?P<num>[{CN_DIGITS}{MAGNITUDES}点]+|{ARABIC})")
+    table = {ord(k): v for k, v in data["traditional"].items() if len(k) == 1 and len(v) == 1}
+    return {
+        "pattern": pattern,
+        "percent_words": percent_words,
+        "multipliers": {k: int(v) for k, v in data["multipliers"].items()},
+        "prefix_start_re": re.compile("|".join(map(re.escape, sorted(approx["prefix"], key=len, reverse=True)))),
+        "prefix_magnitude_only": set(approx["approx_prefix_magnitude_only"]),
+        "prefix_not_after": {k: set(v) for k, v in approx["prefix_not_after"].items()},
+        "suffixes": sorted(approx["suffix"], key=len, reverse=True),
+        "suffix_re": re.compile("|".join(map(re.escape, sorted(approx["suffix"], key=len, reverse=True)))),
+        "prefix_re": re.compile("(?:" + "|".join(map(re.escape, sorted(approx["prefix"], key=len, reverse=True))) + ")$"),
+        "needs_translation": re.compile("[" + re.escape("".join(k for k in data["traditional"] if len(k) == 1)) + "]"),
+        "blocked": {k: tuple(v) for k, v in data["blocked_words"].items()},
+        "vague": set(vague),
+        "table": table,
+    }
+
+
+@functools.lru_cache(maxsize=1)
+def context() -> dict:
+    """Exclusion contexts, action verbs and object boundaries from `data/counts_context.yaml`."""
+    data = _read_yaml("counts_context.yaml")
+    groups = _read_yaml("units.yaml")["units"]
+    cn_units = {u for g in data["chinese_numeral_units"] for u in groups[g]} | set(data["chinese_numeral_extra_units"])
+    actions = sorted(set(data["actions"]), key=len, reverse=True)
+    linking = sorted(set(data["linking_words"]), key=len, reverse=True)
+    clause = re.escape(data["clause_marks"].replace("\\n", "\n"))
+    return {
+        "ordinal_prefixes": tuple(sorted(data["ordinal_prefixes"], key=len, reverse=True)),
+        # after the unit, an optional 多/余/半 then a time word: 4个多月
+        "duration_after": {k: re.compile("[多余半]?(?:" + "|".join(map(re.escape, v)) + ")")
+                           for k, v in data["duration_after_unit"].items()},
+        "session_after": {k: tuple(v) for k, v in data["session_after"].items()},
+        "cn_units": cn_units,
+        "cn_never": set(data["chinese_numeral_never"]),
+        "quotes": [tuple(q) for q in data["quotes"]],
+        "titles": [tuple(q) for q in data["title_marks"]],
+        "short_quote": int(data["short_quote_chars"]),
+        # a title of up to 80 characters, or a quotation of up to short_quote_chars, marks included
+        "name_re": re.compile("|".join(
+            f"{re.escape(o)}[^{re.escape(o + c)}]{{0,{limit - 2}}}{re.escape(c)}"
+            for pairs, limit in ((data["title_marks"], 80), (data["quotes"], int(data["short_quote_chars"])))
+            for o, c in pairs)),
+        "clause_end": re.compile(f"[{clause}]"),
+        "actions": set(actions),
+        "action_re": re.compile("|".join(map(re.escape, actions))),
+        # linking words at the end of the text before a count, matched on the reversed text
+        "linking_reversed": re.compile(f"(?:{'|'.join(re.escape(w[::-1]) for w in linking)})+"),
+        "object_stops": set(data["object_stops"]) | set(actions) | set(data["time_words"]),
+        # verbs inside a longer token (共培养): only words of two characters or more
+        "stop_re": re.compile("|".join(map(re.escape, sorted(
+            {w for w in set(data["object_stops"]) | set(actions) if len(w) >= 2}, key=len, reverse=True)))),
+        "closing_quote": {o: c for o, c in data["quotes"]},
+        "closing_quotes": tuple(c for _, c in data["quotes"]),
+        "quote_chars": "".join(c for pair in data["quotes"] + data["title_marks"] for c in pair) + "\"'",
+        "single_char_objects": set(data["single_char_objects"]),
+        "verb_complements": set(data["verb_complements"]),
+        "quoted_tail": re.compile("(?:" + "|".join(f"{re.escape(o)}([^{re.escape(o + c)}]{{1,20}}){re.escape(c)}"
+                                               for o, c in data["quotes"]) + ")$"),
+        "modifier_verbs": tuple(data["modifier_verbs"]),
+        "object_max": int(data["object_max_chars"]),
+    }
+
+
+# ---------------------------------------------------------------- numbers
+
+@functools.lru_cache(maxsize=4096)
+def chinese_number(s: str) -> Optional[Decimal]:
+    """Value of a Chinese numeral ("两万" -> 20000, "百" -> 100, "十几" -> 10), None if not one."""
+    s = s.replace("几", "").replace("数", "")
+    if not s:
+        return None
+    if s[0] in MAGNITUDES:  # cn2an's smart mode wants the leading 一 of 百/千万
+        s = "一" + s
+    try:
+        value = cn2an.cn2an(s, "smart")
+    except (ValueError, KeyError, IndexError, TypeError):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _number(s: str) -> Union[int, Decimal, None]:
+    """Value of an Arabic or Chinese number; exact (int, or Decimal for fractions)."""
+    if s.isdigit():
+        return int(s)
+    if s[0].isdigit():
+        try:
+            return Decimal(s.replace(",", ""))
+        except InvalidOperation:
+            return None
+    return chinese_number(s)
+
+
+def _value(m: re.Match, voc: dict) -> Optional[tuple[Union[int, Decimal], bool]]:
+    """(value, is_range) of a pattern match; None when the number does not parse."""
+    base = _number(m.group("num"))
+    if base is None:
+        return None
+    is_range = False
+    if m.group("num2"):
+        upper = _number(m.group("num2"))
+        if upper is None or upper <= base:
+            return None
+        is_range = True
+    for ch in m.group("mult") + m.group("mult2"):
+        base *= voc["multipliers"][ch]
+    return base, is_range
+
+
+def _unit(m: re.Match) -> str:
+    return m.group("unit") + ("次" if m.group("paren") else "")
+
+
+_float = float
+
+
+# ---------------------------------------------------------------- one count
+
+def normalise(text: str) -> str:
+    """`text` with traditional and full-width forms mapped one character to one (same length)."""
+    voc = vocabulary()
+    return text.translate(voc["table"]) if voc["needs_translation"].search(text) else text
+
+
+def parse_count(text: str) -> Optional[ParsedCount]:
+    """Parse one count written on its own ("2.6万余名", "逾千万元", "96.8%", "22.04万户(次)").
+
+    Returns a ParsedCount (offsets into `text`, surrounding spaces excluded) or None when
+    `text` is not exactly one count. No context rules apply: use `find_counts` for running text.
+    """
+    if not isinstance(text, str) or len(text) > 200:
+        return None
+    voc = vocabulary()
+    norm = normalise(text)
+    core = norm.strip()
+    if not core:
+        return None
+    lead = len(norm) - len(norm.lstrip())
+    span = (text[lead:lead + len(core)], lead, lead + len(core))
+    m = voc["percent_words"].fullmatch(core)
+    if m:
+        value = _percent_words_value(m.group("num"))
+        return None if value is None else ParsedCount(span[0], _float(value), "%", False, span[1], span[2])
+    prefix = voc["prefix_start_re"].match(core)
+    for skip in ([prefix.end()] if prefix else []) + [0]:
+        m = voc["pattern"].match(core, skip)
+        if m is None or (m.end() < len(core) and core[m.end():] not in voc["suffixes"]):
+            continue
+        parsed = _value(m, voc)
+        if parsed is None:
+            return None
+        value, is_range = parsed
+        num = m.group("num")
+        vague = not num[0].isdigit() and bool(set(num) & voc["vague"])
+        approx = bool(skip) or is_range or vague or bool(m.group("infix")) or m.end() < len(core)
+        return ParsedCount(span[0], _float(value), _unit(m), approx, span[1], span[2], vague)
+    return None
+
+
+def _percent_words_value(s: str) -> Union[int, Decimal, None]:
+    """Value of the number after 百分之: 九十五 -> 95, 九十五点五 -> 95.5, 12.5 -> 12.5."""
+    if s[0].isdigit():
+        return _number(s)
+    whole, dot, frac = s.partition("点")
+    value = chinese_number(whole) if whole else Decimal(0)
+    if not dot:
+        return value
+    digits = [chinese_number(c) for c in frac]
+    if value is None or not frac or any(d is None or d > 9 for d in digits):
+        return None
+    return value + Decimal("0." + "".join(str(int(d)) for d in digits))
+
+
+# ---------------------------------------------------------------- counts in running text
+
+def find_counts(text: str) -> list[ParsedCount]:
+    """Every count in running text, in order, with the guide's exclusions applied.
+
+    Returns ParsedCount items whose `text` is `text[start:end]` (approximation marks included)."""
+    return _find_counts(normalise(text), text)
+
+
+def _find_counts(norm: str, text: str) -> list[ParsedCount]:
+    voc, ctx = vocabulary(), context()
+    out: list[ParsedCount] = []
+    names = _Names(norm, ctx)
+    for m in voc["pattern"].finditer(norm):
+        c = _candidate(norm, text, m, voc, ctx, names)
+        if c is not None:
+            out.append(c)
+    if "百分之" in norm:
+        for m in voc["percent_words"].finditer(norm):
+            value = _percent_words_value(m.group("num"))
+            if value is None or names.covers(m.start(), m.end()):
+                continue
+            end, approx = _read_suffix(norm, m.end(), voc)
+            out.append(ParsedCount(text[m.start():end], _float(value), "%", approx, m.start(), end))
+        out.sort(key=lambda c: c.start)
+    return out
+
+
+def _read_suffix(norm: str, end: int, voc: dict) -> tuple[int, bool]:
+    m = voc["suffix_re"].match(norm, end)
+    return (m.end(), True) if m else (end, False)
+
+
+def _candidate(norm: str, text: str, m: re.Match, voc: dict, ctx: dict, names: "_Names") -> Optional[ParsedCount]:
+    """Apply the context rules to one pattern match; a ParsedCount or None."""
+    num, unit = m.group("num", "unit")
+    start, end = m.span()
+    chinese = not num[0].isdigit()
+    if start:
+        before = norm[start - 1]
+        # codes, versions and parts of longer numbers: FM94.1, A12, 1.2.3
+        if before.isdigit() or before == "." or before.isascii() and before.isalpha():
+            return None
+        if chinese and before in CN_NUMERAL_CHARS:
+            return None
+        # ordinals and sessions: 第二轮, 十二届六次, 排名前3名
+        if norm.endswith(ctx["ordinal_prefixes"], max(0, start - 4), start):
+            return None
+    ustart = m.start("unit")
+    paren = m.group("paren")
+    # the unit starts a longer word: 12023家庭, 所有, 次日
+    blocked = voc["blocked"].get(unit)
+    if blocked and not paren and norm.startswith(blocked, ustart):
+        return None
+    # durations (4个多月, 3个工作日), sessions (六次执委会), one-to-one (1对1)
+    if unit in ctx["duration_after"] and ctx["duration_after"][unit].match(norm, end):
+        return None
+    if unit in ctx["session_after"] and norm.startswith(ctx["session_after"][unit], end):
+        return None
+    if unit == "对" and end < len(norm) and (norm[end].isdigit() or norm[end] in CN_DIGITS):
+        return None
+    parsed = _value(m, voc)
+    if parsed is None:
+        return None
+    value, is_range = parsed
+    approx = is_range or bool(m.group("infix"))
+    vague = False
+    # approximation marks before the number: 近5000人, 逾千万元, 上千名
+    pstart = start
+    pm = voc["prefix_re"].search(norm, max(0, start - 3), start) if start else None
+    if pm:
+        p = pm.group(0)
+        prev = norm[pm.start() - 1] if pm.start() else ""
+        if not (p in voc["prefix_magnitude_only"] and not (chinese and set(num) <= BIG_MAGNITUDES)) \
+                and prev not in voc["prefix_not_after"].get(p, ()):
+            pstart, approx = pm.start(), True
+    if chinese:
+        digits = set(num)
+        if num in ctx["cn_never"] or value == 0:
+            return None
+        if digits & voc["vague"]:
+            vague = approx = True
+            if not digits & MAGNITUDE_SET:
+                return None
+        elif digits <= BIG_MAGNITUDES and not approx:
+            # a bare 千/万 without a mark belongs to a slogan: 千名农家女, 万名党员进党校, 千家万户
+            return None
+        if not digits & BIG_MAGNITUDES and not approx and _unit(m) not in ctx["cn_units"]:
+            # 三个关键, 三项职责, 两个孩子: list items and description, not statistics
+            # (an approximation mark makes it a statistic again: 二十余家)
+            return None
+    sm = voc["suffix_re"].match(norm, end)
+    if sm:
+        end, approx = sm.end(), True
+    if names.covers(pstart, end):
+        return None
+    return ParsedCount(text=text[pstart:end], value=_float(value), unit=_unit(m), approx=approx,
+                       start=pstart, end=end, vague=vague)
+
+
+class _Names:
+    """Spans of the text inside a title 《…》 or a short quotation “…” (names and slogans),
+    found once per text; `covers` answers by bisection."""
+
+    def __init__(self, norm: str, ctx: dict):
+        self.starts, self.ends = [], []
+        for m in ctx["name_re"].finditer(norm):
+            self.starts.append(m.start())
+            self.ends.append(m.end())
+
+    def covers(self, start: int, end: int) -> bool:
+        """Is [start, end) inside one of the names?"""
+        i = bisect.bisect_right(self.starts, start) - 1
+        return i >= 0 and end <= self.ends[i]
+
+
+# ---------------------------------------------------------------- object and action
+
+class _Tokens:
+    """Token boundaries of a Doc (jieba words), for clipping words to a window of characters."""
+
+    def __init__(self, doc: Doc, n: int):
+        self.starts = doc.to_array("IDX").tolist() if len(doc) else []
+        self.n = n
+
+    def is_boundary(self, offset: int) -> bool:
+        """Does a token start (or the text end) at `offset`?"""
+        if offset >= self.n:
+            return True
+        i = bisect.bisect_left(self.starts, offset)
+        return i < len(self.starts) and self.starts[i] == offset
+
+    def pieces(self, lo: int, hi: int) -> list[tuple[int, int]]:
+        """Tokens overlapping [lo, hi), clipped to it, in order."""
+        starts, n = self.starts, len(self.starts)
+        i = bisect.bisect_right(starts, lo) - 1
+        if i < 0:
+            i = 0
+        out = []
+        while i < n:
+            a = starts[i]
+            if a >= hi:
+                break
+            i += 1
+            b = starts[i] if i < n else self.n
+            if a < lo:
+                a = lo
+            if b > hi:
+                b = hi
+            if a < b:
+                out.append((a, b))
+        return out
+
+
+@functools.lru_cache(maxsize=1)
+def jieba_verbs() -> frozenset:
+    """Words tagged as verbs (v) in jieba's bundled dictionary: they end an object phrase."""
+    import jieba
+    text = jieba.Tokenizer().get_dict_file().read().decode("utf-8")
+    return frozenset(re.findall(r"^(\S+) \d+ v\r?$", text, re.M))
+
+
+_CJK_WORD = re.compile("[\u3400-\u9fff]+")
+
+
+def _is_word(w: str) -> bool:
+    return _CJK_WORD.fullmatch(w) is not None
+
+
+def _fit(words: list[str], limit: int, keep_end: bool) -> str:
+    """Join words, dropping words from the far side until it fits `limit` characters."""
+    while words and sum(map(len, words)) > limit:
+        words = words[1:] if keep_end else words[:-1]
+    return "".join(words)
+
+
+class _Quoted(str):
+    """A quoted name among the words after a count: kept whole, whatever its length."""
+
+
+def _after_words(norm: str, end: int, hi: int, tokens: _Tokens, ctx: dict) -> list[str]:
+    """Words after a count; a short quoted name (“新农村·新生活”) is one word."""
+    opening = ctx["closing_quote"]
+    words, pieces, i = [], tokens.pieces(end, min(hi, end + 24)), 0
+    while i < len(pieces):
+        a, b = pieces[i]
+        w = norm[a:b]
+        if w in opening:
+            close = norm.find(opening[w], b, min(hi, b + 24))
+            if close < 0:
+                break
+            words.append(_Quoted(re.sub(r"[\W_]", "", norm[b:close])))
+            while i < len(pieces) and pieces[i][0] <= close:
+                i += 1
+            continue
+        words.append(w)
+        i += 1
+    return words
+
+
+def count_object(norm: str, start: int, end: int, clause: tuple[int, int], tokens: _Tokens, ctx: dict) -> Optional[str]:
+    """What is counted: the noun phrase right after the count (481名妇女), else the one
+    right before it (村妇联副主席36名, 创业贷款5666万元); None when neither is there."""
+    stops, limit = ctx["object_stops"], ctx["object_max"]
+    lo, hi = clause
+    words = _after_words(norm, end, hi, tokens, ctx)
+    # a relative clause before 的: 18户符合条件的农村妇女, 50余名在生产经营中遇到困难的创业女性
+    if words and words[0].startswith(ctx["modifier_verbs"]) and "的" in words[:8]:
+        words = words[words.index("的") + 1:]
+    picked: list[str] = []
+    verbs = jieba_verbs()
+    for w in words:
+        if not (isinstance(w, _Quoted) and w) and (not _is_word(w) or w in stops or w in verbs or w == "的"):
+            break
+        picked.append(w)
+    if picked and isinstance(picked[0], _Quoted):  # 100场“新农村·新生活”培训班
+        after = picked[0] + _fit(picked[1:], limit - min(len(picked[0]), limit - 4), keep_end=False)
+    else:
+        after = _fit(picked, limit, keep_end=True)
+    if len(after) >= 2 or after in ctx["single_char_objects"]:
+        return after
+    # before the number: strip linking words (达, 共计, 为 …); a quoted name right before it
+    # is the object (创建市级“巾帼文明岗”2个)
+    window = max(lo, start - 24)
+    left = norm[window:start]
+    linking = ctx["linking_reversed"].match(left[::-1])
+    if linking:
+        left = left[:len(left) - linking.end()]
+    quoted = ctx["quoted_tail"].search(left) if left.endswith(ctx["closing_quotes"]) else None
+    if quoted:
+        name = re.sub(r"[\W_]", "", next(g for g in quoted.groups() if g))
+        if name:
+            return name
+    left = left.rstrip(ctx["quote_chars"])
+    picked = []
+    for a, b in reversed(tokens.pieces(window, window + len(left))):
+        w = norm[a:b]
+        if not _is_word(w):
+            break
+        hits = list(ctx["stop_re"].finditer(w)) if len(w) > 2 else []
+        rest = w[hits[-1].end():] if hits else w
+        if (w in stops or w == "的" or w in ctx["verb_complements"]
+                or (hits and (not rest or rest in ctx["verb_complements"]))):
+            if len("".join(picked)) == 1:  # 签订率达96.8%: keep the verb that makes the noun
+                picked.insert(0, w)
+            break
+        if hits and len(rest) >= 2:  # 共培养, 全面完成全市: the part after the verb
+            picked.insert(0, rest)
+            break
+        picked.insert(0, w)  # 救助金, 宣传册: a compound noun that starts with a verb
+    before = _fit(picked, limit, keep_end=True)
+    return before or after or None
+
+
+def count_action(norm: str, start: int, end: int, clause: tuple[int, int], sentence: tuple[int, int],
+                 tokens: _Tokens, ctx: dict) -> Optional[str]:
+    """The governing verb: the nearest action word before the count in its clause, else the
+    first after it in its clause, else the nearest before it in its sentence. Only whole
+    words count (联系 is not read out of 妇联系统)."""
+    rx, whole = ctx["action_re"], tokens.is_boundary
+
+    def last_before(lo: int) -> Optional[str]:
+        found = None
+        for m in rx.finditer(norm, max(lo, start - 40), start):
+            if whole(m.start()) and whole(m.end()):
+                found = m.group(0)
+        return found
+
+    found = last_before(clause[0])
+    if found:
+        return found
+    for m in rx.finditer(norm, end, clause[1]):
+        if whole(m.start()) and whole(m.end()):
+            return m.group(0)
+    return last_before(sentence[0])
+
+
+def _clause(marks: list[int], start: int, end: int, sentence: tuple[int, int]) -> tuple[int, int]:
+    """(start, end) of the clause holding [start, end): between the clause marks around it,
+    within its sentence. `marks` are the sorted offsets of the clause marks of the text."""
+    i = bisect.bisect_left(marks, start)
+    lo = marks[i - 1] + 1 if i else sentence[0]
+    j = bisect.bisect_left(marks, end)
+    hi = marks[j] if j < len(marks) else sentence[1]
+    return max(lo, sentence[0]), min(hi, sentence[1])
+
+
+# ---------------------------------------------------------------- the component
+
+def doc_text(doc: Doc) -> str:
+    """`doc.text`, rebuilt from the token strings when no token has a trailing space (jieba
+    docs never do): `Doc.text` makes a Token object per token and is about 3x slower."""
+    if not len(doc) or doc.to_array(SPACY).any():
+        return doc.text
+    orths = doc.to_array(ORTH).tolist()
+    strings = doc.vocab.strings
+    text_of = {o: strings[o] for o in set(orths)}
+    return "".join(map(text_of.__getitem__, orths))
+
+
+def doc_counts(doc: Doc) -> list[Count]:
+    """The counts of a Doc as schemas.Count records (uses doc._.sentences when set)."""
+    text = doc_text(doc)
+    norm = normalise(text)
+    found = _find_counts(norm, text)
+    if not found:
+        return []
+    ctx = context()
+    marks = [m.start() for m in ctx["clause_end"].finditer(norm)]
+    tokens = _Tokens(doc, len(text))
+    # doc._.sentences as fed_sentences sets it; looked up by bisection once per count
+    # (the same result as extractors.sentences.sentence_at, without rebuilding its index each call)
+    sentences = doc._.sentences or [(0, len(text))]
+    starts = [a for a, _ in sentences]
+    out, prev_end = [], 0
+    for c in found:
+        sent = sentences[max(0, bisect.bisect_right(starts, c.start) - 1)]
+        clause = _clause(marks, c.start, c.end, sent)
+        # two counts side by side (2400多笔3600多万元): the second's object is not read out of the first
+        near = (max(clause[0], prev_end), clause[1])
+        obj = count_object(norm, c.start, c.end, near, tokens, ctx)
+        if obj is None and out and prev_end == c.start:  # 小额贷款2400多笔3600多万元
+            obj = out[-1].object
+        out.append(Count(
+            text=c.text, value=c.value, unit=c.unit, approx=c.approx, object=obj,
+            action=count_action(norm, c.start, c.end, clause, sent, tokens, ctx),
+            start=c.start, end=c.end, sentence=text[sent[0]:sent[1]]))
+        prev_end = c.end
+    return out
 
 
 @Language.component("fed_counts", requires=["doc._.sentences"], assigns=["doc._.counts", "doc.spans"])
 def fed_counts(doc: Doc) -> Doc:
-    doc._.counts = []
+    """Set doc._.counts (schemas.Count list) and doc.spans["counts"] (label: the unit)."""
+    counts = doc_counts(doc)
+    doc._.counts = counts
+    # what extractors.spans.set_spans does, minus its per-span `len(doc.text)`, which rebuilds
+    # the text from every token and makes a long document quadratic (reported to its owner)
+    spans = (doc.char_span(c.start, c.end, label=c.unit, alignment_mode="expand") for c in counts)
+    doc.spans["counts"] = [s for s in spans if s is not None]
     return doc
