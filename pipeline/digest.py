@@ -114,7 +114,7 @@ def compile_digest(db, filters: Optional[Filters] = None, query: Optional[str] =
         heading = f"{who}：{what}" if who else what
         if p.year:
             heading += f"（{p.year}年）"
-        description = "".join(e.text for e in p.evidence[:MAX_DESCRIPTION_SENTENCES])
+        description = _join_sentences(e.text for e in p.evidence[:MAX_DESCRIPTION_SENTENCES])
         figures, figure_sources = [], []
         for c in p.indicators:
             label = f"{c.action or ''}{c.object or ''}".strip()
@@ -130,6 +130,20 @@ def compile_digest(db, filters: Optional[Filters] = None, query: Optional[str] =
         regions = grouped[theme]
         comp.sections.append((theme, [(r, regions[r]) for r in sorted(regions, key=lambda r: (r == UNKNOWN_REGION, r))]))
     return comp
+
+
+_SENTENCE_END = re.compile(r"[。！？!?；;…”’」』)）]$")
+
+
+def _join_sentences(sentences) -> str:
+    """Evidence sentences as one paragraph; a sentence without a final mark (a title line) is
+    followed by a space so that it does not run into the next one."""
+    out = ""
+    for s in sentences:
+        if out and not _SENTENCE_END.search(out):
+            out += " "
+        out += s
+    return out
 
 
 def write_digest(db, out: Union[str, Path], filters: Optional[Filters] = None, query: Optional[str] = None,
