@@ -501,11 +501,14 @@ def link_practices(article: Article) -> list[Practice]:
             return all_units[before[-1] if before else here[0][1]]
         return all_units[owner[si][0]]
 
-    for c in sorted(article.counts, key=lambda c: (c.start, c.end)):
+    # a figure written once is one indicator, even when an extractor listed it twice
+    counts = {(c.start, c.end): c for c in sorted(article.counts, key=lambda c: (c.start, c.end), reverse=True)}
+    for c in sorted(counts.values(), key=lambda c: (c.start, c.end)):
         u = assign(c.start)
         if u is not None:
             u.counts.append(c)
-    for o in sorted(article.outcomes, key=lambda o: (o.start, o.end)):
+    outcomes = {(o.start, o.end, o.type): o for o in sorted(article.outcomes, key=lambda o: (o.start, o.end), reverse=True)}
+    for o in sorted(outcomes.values(), key=lambda o: (o.start, o.end)):
         u = assign(o.start)
         if u is not None:
             u.outcomes.append(o)

@@ -259,6 +259,7 @@ def _fill(conn: sqlite3.Connection, articles: Iterable[Article]) -> StoreSummary
     conn.executemany("INSERT INTO fedreports_meta VALUES (?, ?)",
                      [("schema_version", SCHEMA_VERSION), ("segmenter", segmenter_fingerprint())])
     seen_docs: set[str] = set()
+    seen_practices: set[str] = set()
     for a in articles:
         if a.doc_id in seen_docs:  # a repeated line: the first wins
             continue
@@ -290,6 +291,9 @@ def _fill(conn: sqlite3.Connection, articles: Iterable[Article]) -> StoreSummary
             outcome_ids.setdefault((o.start, o.end, o.type, o.text), _insert_outcome(conn, s, a.doc_id, o))
         if a.relevant:
             for p in a.practices:
+                if p.id in seen_practices or not p.id:  # ids must be unique: keep the record, renamed
+                    p = p.model_copy(update={"id": f"{p.id or a.doc_id}~{s.practices + 1}"})
+                seen_practices.add(p.id)
                 _insert_practice(conn, s, a, p, count_ids, outcome_ids)
     return s
 

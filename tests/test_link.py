@@ -335,3 +335,44 @@ def test_activity_phrase_is_a_short_piece_of_the_sentence():
 
 def test_programme_key_is_shared_with_the_extractor():
     assert programme_key("“三访四察五送”活动") == programme_key("三访四察五送") == "三访四察五送"
+
+
+# ---------------------------------------------------------------- any text
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_ALPHABET = list("妇联县市省开展两癌春蕾帮助培训名万元个户“”,。;！\n 0123456789x<>")
+
+
+@st.composite
+def _articles(draw):
+    text = draw(st.text(alphabet=_ALPHABET, min_size=1, max_size=300))
+    n = len(text)
+    counts = []
+    for _ in range(draw(st.integers(0, 4))):
+        a = draw(st.integers(0, n - 1))
+        b = draw(st.integers(a + 1, n))
+        counts.append(Count(text=text[a:b], value=1, unit="个", start=a, end=b, sentence=text[a:b]))
+    progs = []
+    for _ in range(draw(st.integers(0, 3))):
+        a = draw(st.integers(0, n - 1))
+        b = draw(st.integers(a + 1, min(n, a + 6)))
+        progs.append(Programme(name=text[a:b], key=text[a:b].strip() or "k", mentions=[Mention(text=text[a:b], start=a, end=b)]))
+    return Article(doc_id="h-0", source="h.txt", article=0, relevant=True, text=text, counts=counts,
+                   programmes=progs, title=draw(st.one_of(st.none(), st.just(text.split("\n")[0]))),
+                   published=draw(st.one_of(st.none(), st.just("2021-05-01"))))
+
+
+@settings(max_examples=60, deadline=None)
+@given(_articles())
+def test_linking_any_text_keeps_its_invariants(a):
+    practices = link_practices(a)
+    ids = [p.id for p in practices]
+    assert len(ids) == len(set(ids))
+    seen = []
+    for p in practices:
+        assert p.evidence and len(p.activity) <= 40
+        for e in p.evidence:
+            assert a.text[e.start:e.end] == e.text
+        seen += [(c.start, c.end) for c in p.indicators]
+    assert len(seen) == len(set(seen))

@@ -155,3 +155,11 @@ def test_build_from_articles_api(tmp_path, articles):
     assert summary.practices == sum(len(a.practices) for a in articles)
     assert summary.documents == len(articles)
     assert rows(tmp_path / "p.db", "SELECT value FROM fedreports_meta WHERE key = 'schema_version'") == [("1",)]
+
+
+def test_repeated_practice_ids_are_kept_apart(tmp_path, articles):
+    a = articles[0].model_copy(deep=True)
+    a.practices = [a.practices[0], a.practices[0].model_copy(update={"activity": "另一项"})]
+    build_database([a], tmp_path / "dup.db")
+    ids = [r[0] for r in rows(tmp_path / "dup.db", "SELECT id FROM practices ORDER BY rowid")]
+    assert len(ids) == 2 and len(set(ids)) == 2 and ids[0] == a.practices[0].id
