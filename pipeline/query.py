@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Optional, Union
 
-from pipeline.store import BM25_WEIGHTS, fts_query, quote_identifier
+from pipeline.store import BM25_WEIGHTS, fts_query, normalise_query, quote_identifier
 from schemas import Count, Evidence, Outcome, Practice, RegionRef
 
 PathLike = Union[str, Path]
@@ -62,7 +62,8 @@ class Filters:
     def parse(cls, region=None, level=None, theme=None, programme=None, year: Optional[str] = None) -> "Filters":
         if level is not None and level not in LEVELS:
             raise QueryError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
-        return cls(region or None, level, theme or None, programme or None, parse_years(year) if year else None)
+        region, theme, programme = (normalise_query(x) or None if x else None for x in (region, theme, programme))
+        return cls(region, level, theme, programme, parse_years(year) if year else None)
 
 
 def parse_years(text: str) -> tuple[Optional[int], Optional[int]]:
@@ -116,6 +117,8 @@ def region_names(conn: sqlite3.Connection, name: str) -> list[str]:
 
 def _where(conn: sqlite3.Connection, f: Filters) -> tuple[list[str], list[Any]]:
     clauses, params = [], []
+    f = Filters(*(normalise_query(x) or None if x else None for x in (f.region, f.level, f.theme, f.programme)),
+                f.years)
     if f.region:
         names = region_names(conn, f.region)
         if not names:
@@ -163,7 +166,7 @@ def _select_practices(conn, filters: Filters, query: Optional[str] = None, limit
             return rows
         like = ("(instr(p.evidence_text, ?) > 0 OR instr(coalesce(p.programme, ''), ?) > 0 "
                 "OR instr(p.activity, ?) > 0 OR instr(coalesce(p.title, ''), ?) > 0)")
-        q = query.strip()
+        q = normalise_query(query)
         sql = (f"SELECT p.rowid AS _rowid, p.*, NULL AS score, 'substring' AS match FROM practices AS p "
                f"WHERE {' AND '.join([like, *clauses])} ORDER BY p.rowid")
         return conn.execute(sql + (" LIMIT ?" if limit else ""), [q, q, q, q, *params, *([limit] if limit else [])]).fetchall()
@@ -231,9 +234,10 @@ def practice_records(db, filters: Optional[Filters] = None, query: Optional[str]
 def query_terms(query: Optional[str]) -> list[str]:
     """The words to highlight for a query: the query itself and its segmented words."""
     from pipeline.store import fts_tokens
-    if not query or not query.strip():
+    query = normalise_query(query)
+    if not query:
         return []
-    words = [query.strip(), *fts_tokens(query)]
+    words = [query, *fts_tokens(query)]
     return sorted(dict.fromkeys(w for w in words if w), key=len, reverse=True)
 
 

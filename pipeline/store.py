@@ -147,13 +147,23 @@ def fts_document(text: Optional[str]) -> str:
     return " ".join(fts_tokens(text))
 
 
+def normalise_query(text: Optional[str]) -> str:
+    """A user's words made comparable with the stored text, which the clean stage wrote:
+    NFKC (full-width letters and digits) and traditional -> simplified (雙學雙比 -> 双学双比)."""
+    import unicodedata
+
+    from pipeline.clean import to_simplified
+    return to_simplified(unicodedata.normalize("NFKC", text or "")).strip()
+
+
 def fts_query(query: str) -> str:
-    """An FTS5 MATCH expression for a user's query: the query segmented with the same
-    dictionary (precise mode), each word quoted as an FTS phrase, all words required.
+    """An FTS5 MATCH expression for a user's query: the query normalised like the stored text
+    (`normalise_query`), segmented with the same dictionary (precise mode), each word quoted
+    as an FTS phrase, all words required.
     Raises ValueError when the query has no word."""
     from pipeline.segment import segment
 
-    words = [w for w in (t.strip() for t in segment(query or "")) if w and _WORD.search(w)]
+    words = [w for w in (t.strip() for t in segment(normalise_query(query))) if w and _WORD.search(w)]
     if not words:
         raise ValueError(f"nothing to search for in {query!r}")
     return " AND ".join('"' + w.replace('"', '""') + '"' for w in dict.fromkeys(words))
@@ -351,4 +361,5 @@ def _insert_practice(conn, s: StoreSummary, a: Article, p: Practice, count_ids: 
 
 
 __all__ = ["BM25_WEIGHTS", "StoreSummary", "build_database", "dumps", "fts_document", "fts_query", "fts_tokens",
+           "normalise_query",
            "quote_identifier", "read_articles", "write_database"]

@@ -254,3 +254,9 @@ def test_run_then_search_on_the_sample_corpus(corpus_dir, tmp_path):
     yunnan = search_json(db, "--region", "云南省", "--limit", "500")
     assert yunnan and all("云南省" in h["region_path"] for h in yunnan)
     assert {Path(h["source"]).name[:4] for h in yunnan} <= {"000_", "002_"}
+
+
+def test_traditional_and_full_width_queries_find_simplified_text(db):
+    assert search_json(db, "甬尚姐妹四必訪")[0]["programme"] == "甬尚姐妹四必访"
+    assert search_json(db, "兩癌", "--region", "雲南省")[0]["programme"] == "两癌救助项目"
+    assert search_json(db, "１２户")[0]["source"] == "corpus/000_37b82d11348d8228.txt"  # full-width digits
