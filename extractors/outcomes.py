@@ -14,6 +14,7 @@ in `extractors/data/outcomes.yaml`, loaded once by `vocabulary()`.
 """
 from __future__ import annotations
 
+import bisect
 import functools
 import re
 from dataclasses import dataclass
@@ -21,11 +22,10 @@ from importlib import resources
 from typing import Optional
 
 import yaml
+from spacy.attrs import ORTH, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from extractors.sentences import sentence_at
-from extractors.spans import set_spans
 from schemas import Outcome
 
 _CJK = "\u4e00-\u9fff"
@@ -44,6 +44,7 @@ class OutcomeVocabulary:
     """Compiled patterns of outcomes.yaml."""
 
     triggers: re.Pattern          # award verbs; group names say the kind
+    trigger_initial: re.Pattern   # where a trigger may start
     levels: re.Pattern            # a level prefix at the start of a title (全国, 省级 …)
     place_prefix: re.Pattern      # a place name at the start of a title (青岛市十大最美家庭)
     title_end: re.Pattern         # a title ending at the end of an item
@@ -83,6 +84,7 @@ def vocabulary() -> OutcomeVocabulary:
               f"|[{_CJK}]{{2,4}}网(?=[、,和及等与])")
     return OutcomeVocabulary(
         triggers=re.compile(triggers),
+        trigger_initial=re.compile(f"[{re.escape(data['trigger_initials'])}]"),
         levels=re.compile(rf"^(?:\d{{4}}年度?)?(?:(?:{levels})(?!级以上)|[{single_levels}](?!妇联|委|政府|级|直))"),
         place_prefix=re.compile(rf"^(?:\d{{4}}年度?)?(?!其中|共|全|各)[{_CJK}Xx]{{2,4}}?(?:省|市|州|县|区)(?!级|妇联|委|政府)"),
         title_end=re.compile(f"(?:{suffixes})$"),
@@ -100,6 +102,78 @@ def vocabulary() -> OutcomeVocabulary:
         result_cue=re.compile(_alt(data["result_cues"])),
         number=re.compile(rf"\d+(?:\.\d+)?(?:万|亿)?(?:余|多)?(?:{units}|%|元|万元|亿元)"),
     )
+
+
+# ---------------------------------------------------------------- text helpers
+
+_TEXT_KEY = "fedreports.outcomes.text"
+
+
+def doc_text(doc: Doc) -> str:
+    """doc.text, built from the token arrays (spaCy's `Doc.text` makes a Token object per word
+    on every access) and kept in doc.user_data for the next extractor of the same doc."""
+    cached = doc.user_data.get(_TEXT_KEY)
+    if cached is not None and cached[0] == len(doc):
+        return cached[1]
+    text = _build_text(doc)
+    doc.user_data[_TEXT_KEY] = (len(doc), text)
+    return text
+
+
+def _build_text(doc: Doc) -> str:
+    if not len(doc):
+        return ""
+    strings = doc.vocab.strings
+    if not doc.to_array(SPACY).any():  # jieba tokens carry no trailing spaces
+        return "".join([strings[o] for o in doc.to_array(ORTH).tolist()])
+    return "".join([strings[o] + " " if sp else strings[o] for o, sp in doc.to_array([ORTH, SPACY]).tolist()])
+
+
+def set_doc_spans(doc: Doc, key: str, offsets: list[tuple[int, int, str]], n_chars: int) -> None:
+    """doc.spans[key] as `extractors.spans.set_spans` makes them (widened to token boundaries),
+    measuring the text once instead of rebuilding `doc.text` for every span."""
+    spans = []
+    for a, b, label in offsets:
+        if 0 <= a < b <= n_chars:
+            span = doc.char_span(a, b, label=label, alignment_mode="expand")
+            if span is not None:
+                spans.append(span)
+    doc.spans[key] = spans
+
+
+class Boundaries:
+    """Offsets where sentences (or clauses) start, found once per text; `start_of(a)` is the
+    start of the one holding offset `a`. A "?" or "!" between letters is a character lost in
+    conversion (吉象?芳华), not a boundary."""
+
+    def __init__(self, text: str, marks: str):
+        self.starts = [m.end() for m in _mark_pattern(marks).finditer(text)
+                       if m.group(0) not in "?!" or not _between_letters(text, m.start())]
+
+    def start_of(self, a: int) -> int:
+        i = bisect.bisect_right(self.starts, a) - 1
+        return self.starts[i] if i >= 0 else 0
+
+
+@functools.lru_cache(maxsize=8)
+def _mark_pattern(marks: str) -> re.Pattern:
+    return re.compile(f"[{re.escape(marks)}]")
+
+
+def _between_letters(text: str, i: int) -> bool:
+    return 0 < i < len(text) - 1 and bool(re.match(f"[{_CJK}]", text[i - 1])) and bool(re.match(f"[{_CJK}]", text[i + 1]))
+
+
+class Sentences:
+    """doc._.sentences looked up by bisection (what extractors.sentences.sentence_at does,
+    with its index built once per document rather than once per call)."""
+
+    def __init__(self, sentences, n_chars: int):
+        self.spans = list(sentences or [(0, n_chars)])
+        self.starts = [a for a, _ in self.spans]
+
+    def at(self, offset: int) -> tuple[int, int]:
+        return self.spans[max(0, bisect.bisect_right(self.starts, offset) - 1)]
 
 
 # ---------------------------------------------------------------- honours
@@ -125,8 +199,15 @@ _ITEM_SEP = re.compile(r"[、,;]|”(?=“)|(?<=[”\d个名户家项所])(?:和
 def find_honours(text: str, vocab: Optional[OutcomeVocabulary] = None) -> list[HonourItem]:
     """Honour titles of `text`, in order, one per mention (not yet de-duplicated)."""
     v = vocab or vocabulary()
-    triggers = list(v.triggers.finditer(text))
-    starts = {m.start() for m in triggers}
+    triggers, last = [], 0
+    for c in v.trigger_initial.finditer(text):  # what triggers.finditer would find, faster
+        if c.start() < last:
+            continue
+        m = v.triggers.match(text, c.start())
+        if m and m.end() > m.start():
+            triggers.append(m)
+            last = m.end()
+    starts = [m.start() for m in triggers]
     out: list[HonourItem] = []
     for m in triggers:
         kind = "strong" if m.group("strong") else "title" if m.group("title") else "weak"
@@ -137,7 +218,21 @@ def find_honours(text: str, vocab: Optional[OutcomeVocabulary] = None) -> list[H
     return out
 
 
-def _honour_list(text: str, pos: int, limit: int, kind: str, by: Optional[str], trigger_starts: set,
+_HONOURS_KEY = "fedreports.outcomes.honours"
+
+
+def honours_of(doc: Doc, text: str) -> list[HonourItem]:
+    """`find_honours(text)` for a doc, computed once: the programme extractor reads the honours
+    (to leave them out) before the outcome extractor reports them."""
+    cached = doc.user_data.get(_HONOURS_KEY)
+    if cached is not None and cached[0] == text:
+        return cached[1]
+    items = find_honours(text)
+    doc.user_data[_HONOURS_KEY] = (text, items)
+    return items
+
+
+def _honour_list(text: str, pos: int, limit: int, kind: str, by: Optional[str], trigger_starts: list,
                  v: OutcomeVocabulary) -> list[HonourItem]:
     segment = text[pos:limit]
     run = v.etc_run.match(segment)
@@ -154,7 +249,8 @@ def _honour_list(text: str, pos: int, limit: int, kind: str, by: Optional[str], 
     items: list[HonourItem] = []
     level, stem, prev_quoted, prev_count = "", None, False, False
     for s, e, _sep in raw:
-        if any(s <= t < e for t in trigger_starts):
+        i = bisect.bisect_left(trigger_starts, s)
+        if i < len(trigger_starts) and trigger_starts[i] < e:
             break  # a new award verb starts its own list
         item = _parse_item(text, s, e, v)
         if item is None:
@@ -285,13 +381,13 @@ def _outside_quotes_index(s: str, ch: str) -> Optional[int]:
 def find_promotions(text: str, vocab: Optional[OutcomeVocabulary] = None) -> list[tuple[int, int, Optional[str]]]:
     """(start, end, adopting body) of statements that a higher level adopted or spread the work."""
     v = vocab or vocabulary()
+    sentences, clauses = Boundaries(text, "。;!?\n"), Boundaries(text, "。,;!?\n")
     out = []
     for m in v.promotion.finditer(text):
         if out and re.fullmatch(r"[,、]?", text[out[-1][1]:m.start()]):
             out[-1] = (out[-1][0], m.end(), out[-1][2])  # "…召开…现场推进会,推广了我们的做法": one statement
             continue
-        sentence_start = max(text.rfind(c, 0, m.start()) for c in "。;!?\n") + 1
-        clause_start = max(text.rfind(c, 0, m.start()) for c in "。,;!?\n") + 1
+        sentence_start, clause_start = sentences.start_of(m.start()), clauses.start_of(m.start())
         org = v.organisation.search(text, clause_start, m.end()) or v.organisation.search(text, sentence_start, m.end())
         out.append((m.start(), m.end(), org.group(0) if org else None))
     return out
@@ -300,9 +396,10 @@ def find_promotions(text: str, vocab: Optional[OutcomeVocabulary] = None) -> lis
 def find_media(text: str, vocab: Optional[OutcomeVocabulary] = None) -> list[tuple[int, int, str]]:
     """(start, end, outlets) of statements that named outlets reported the work."""
     v = vocab or vocabulary()
+    clauses = Boundaries(text, "。;!?\n,")
     out = []
     for m in v.media_verb.finditer(text):
-        clause_start = max(text.rfind(c, 0, m.start()) for c in "。;!?\n,") + 1
+        clause_start = clauses.start_of(m.start())
         clause_start = max(clause_start, m.start() - 80)
         if out and out[-1][1] > clause_start and "," not in text[out[-1][1]:m.start()]:
             out[-1] = (out[-1][0], m.end(), out[-1][2])  # the same statement, one more verb ("头版头条做了专题报道")
@@ -320,17 +417,21 @@ def find_media(text: str, vocab: Optional[OutcomeVocabulary] = None) -> list[tup
     return out
 
 
-def find_results(doc: Doc, vocab: Optional[OutcomeVocabulary] = None) -> list[tuple[int, int]]:
+_CLAUSE_MARK = re.compile(r"[。,;!?\n]")
+
+
+def find_results(doc: Doc, vocab: Optional[OutcomeVocabulary] = None, text: Optional[str] = None) -> list[tuple[int, int]]:
     """(start, end) of clauses that state a quantified achievement (a count and a result cue)."""
     v = vocab or vocabulary()
-    text = doc.text
+    text = doc_text(doc) if text is None else text
+    clauses = Boundaries(text, "。,;!?\n")
     positions = [(c.start, c.end) for c in (doc._.counts or [])]
     if not positions:  # counts not available: numbers with a unit
         positions = [(m.start(), m.end()) for m in v.number.finditer(text)]
     out, seen = [], set()
     for a, b in positions:
-        cs = max(text.rfind(c, 0, a) for c in "。,;!?\n") + 1
-        ce_m = re.compile(r"[。,;!?\n]").search(text, b)
+        cs = clauses.start_of(a)
+        ce_m = _CLAUSE_MARK.search(text, b)
         ce = ce_m.start() if ce_m else len(text)
         if (cs, ce) in seen:
             continue
@@ -342,18 +443,19 @@ def find_results(doc: Doc, vocab: Optional[OutcomeVocabulary] = None) -> list[tu
     return out
 
 
-def extract_outcomes(doc: Doc) -> list[Outcome]:
-    """All outcomes of a processed Doc, in text order."""
+def extract_outcomes(doc: Doc, text: Optional[str] = None) -> list[Outcome]:
+    """All outcomes of a processed Doc, in text order (`text`: doc.text when already at hand)."""
     v = vocabulary()
-    text = doc.text
+    text = doc_text(doc) if text is None else text
     outcomes: list[Outcome] = []
+    sentences = Sentences(doc._.sentences, len(text))
 
     def sentence(a: int) -> str:
-        s, e = sentence_at(doc, a)
+        s, e = sentences.at(a)
         return text[s:e]
 
     seen_names = set()
-    for h in find_honours(text, v):
+    for h in honours_of(doc, text):
         key = re.sub(r"\s+", "", h.name)
         if key in seen_names:
             continue
@@ -364,7 +466,7 @@ def extract_outcomes(doc: Doc) -> list[Outcome]:
         outcomes.append(Outcome(type="promotion", text=text[a:b], by=by, start=a, end=b, sentence=sentence(a)))
     for a, b, by in find_media(text, v):
         outcomes.append(Outcome(type="media", text=text[a:b], by=by, start=a, end=b, sentence=sentence(a)))
-    for a, b in find_results(doc, v):
+    for a, b in find_results(doc, v, text):
         outcomes.append(Outcome(type="result", text=text[a:b], start=a, end=b, sentence=sentence(a)))
     outcomes.sort(key=lambda o: (o.start, o.end))
     return outcomes
@@ -373,6 +475,10 @@ def extract_outcomes(doc: Doc) -> list[Outcome]:
 @Language.component("fed_outcomes", requires=["doc._.counts"], assigns=["doc._.outcomes", "doc.spans"])
 def fed_outcomes(doc: Doc) -> Doc:
     """Set doc._.outcomes (schemas.Outcome) and doc.spans["outcomes"] (label = outcome type)."""
-    doc._.outcomes = extract_outcomes(doc)
-    set_spans(doc, "outcomes", [(o.start, o.end, o.type) for o in doc._.outcomes])
+    text = doc_text(doc)
+    doc._.outcomes = extract_outcomes(doc, text)
+    # as extractors.spans.set_spans, which would rebuild doc.text for every span
+    set_doc_spans(doc, "outcomes", [(o.start, o.end, o.type) for o in doc._.outcomes], len(text))
+    doc.user_data.pop(_TEXT_KEY, None)      # the last extractor to need them
+    doc.user_data.pop(_HONOURS_KEY, None)
     return doc

@@ -37,8 +37,7 @@ import yaml
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from extractors.outcomes import HonourItem, find_honours
-from extractors.spans import set_spans
+from extractors.outcomes import Boundaries, HonourItem, doc_text, honours_of, set_doc_spans
 from schemas import Mention, Place, Programme, RegionRef
 
 _CJK = "\u4e00-\u9fff"
@@ -63,12 +62,19 @@ _VERB_COMPLEMENT = re.compile(r"(?:起来|出来|进去|进来|下去|上来|过
 # characters that may follow a weak ending (中心, 平台, 机制 …) that really ends a name
 _WEAK_FOLLOWERS = frozenset("的和与及等为是在中内里上已于并也还都就将以让使共正先累成挂揭建开启投被由")
 _COUNT_AFTER = re.compile(r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千]+)(?:余|多)?(?:个|支|家|所|处|名|户|场|期|项|座|间)")
+_NUMBER = re.compile(r"\d+(?:\.\d+)?")
+_MEASURE = re.compile(r"(?:年|月|日|周|万|亿|元|%|岁|平方|公里|米)")
 _COUNT_TOKEN = re.compile(r"^(?:余|多)?(?:个|名|户|人|家|场|次|期|项|所|处|支|届)$")
 _LEVEL_OF_SUFFIX = {"省": ("province",), "自治区": ("province",), "市": ("city", "county", "province"),
                     "州": ("city",), "盟": ("city",), "县": ("county",), "区": ("county",), "旗": ("county",),
                     "镇": ("township",), "乡": ("township",), "街道": ("township",), "村": ("village",),
                     "社区": ("village",)}
 _LEVEL_RANK = {"province": 1, "city": 2, "county": 3, "township": 4, "village": 5}
+_SEPARATOR_RUN = re.compile(f"[{re.escape(_SEPARATORS)}]+")
+_QUOTE_MARKS = re.compile(r"[“”‘’「」『』〝〞\"《》]")
+_QUOTES_SPACES = re.compile(r"[“”‘’\"\s]")
+_SPACE_RUN = re.compile(r"\s{2,}")
+_SERVED = re.compile("妇女|儿童|家庭|农村|城乡|女性")
 _PLACE_PREFIX = re.compile(rf"^[{_CJK}]{{2,6}}?(?:省|市|县|区|州|盟|旗|镇|乡|街道)(?=[{_CJK}]{{3}})")
 _CLAUSE_END = "。;!?\n,"
 _SENTENCE_END = "。;!?\n"
@@ -103,6 +109,7 @@ class ProgrammeVocabulary:
     title_head: re.Pattern
     organisation: re.Pattern      # an organisation word
     organisation_words: frozenset
+    short_org: re.Pattern         # an organisation word after up to three characters (施甸检察院)
     bare_org: re.Pattern          # 区妇联 / 该县 / 全市: a level standing for a place
     count_lead: re.Pattern        # 三大行动: a count of list items, not a name
     suffix_blocker: re.Pattern
@@ -148,6 +155,7 @@ def vocabulary() -> ProgrammeVocabulary:
         title_head=re.compile(f"(?:{_alt(data['title_heads'])})$"),
         organisation=re.compile(orgs),
         organisation_words=frozenset(data["organisations"]),
+        short_org=re.compile(rf"[{_CJK}]{{0,3}}?(?:{orgs})"),
         bare_org=re.compile(rf"(?P<anaphor>该|本|我)(?P<alevel>{levels})|全(?P<all>{levels})|(?P<level>{levels})(?={orgs})"),
         count_lead=re.compile(r"^[一二三四五六七八九十两\d]+(?:大|个|项|类|种|支|条|批)"),
         suffix_blocker=re.compile(_alt(data["suffix_blockers"])),
@@ -167,16 +175,23 @@ def _t2s():
         return lambda s: s
 
 
+@functools.lru_cache(maxsize=16384)
 def _norm(s: str) -> str:
     """NFKC, simplified, without quotes, punctuation, separators and spaces."""
     s = _KEY_PUNCT.sub("", _t2s()(unicodedata.normalize("NFKC", s)))
-    return re.sub(f"[{re.escape(_SEPARATORS)}]", "", s)
+    return _SEPARATOR_RUN.sub("", s)
 
 
 def _sep_key(name: str, v: ProgrammeVocabulary) -> str:
     """The key with name separators (· + ?) kept as "·": 巾帼云创·蓉城巾帼学院, 互联网·妇女之家."""
+    return _sep_key_cached(name, id(v))
+
+
+@functools.lru_cache(maxsize=8192)
+def _sep_key_cached(name: str, _vocab_id: int) -> str:
+    v = vocabulary()
     key = _KEY_PUNCT.sub("", _t2s()(unicodedata.normalize("NFKC", name)))
-    key = re.sub(f"[{re.escape(_SEPARATORS)}]+", "·", key).strip("·")
+    key = _SEPARATOR_RUN.sub("·", key).strip("·")
     m = _PLACE_PREFIX.match(key)
     if m:
         key = key[m.end():]
@@ -222,51 +237,84 @@ class _Context:
     """What one document offers the programme finder."""
 
     text: str
-    token_starts: list
-    token_ends: set
-    token_texts: dict           # start offset -> token text
-    words: frozenset            # jieba dictionary words (to tell glued function words)
-    honours: list               # (start, end) of honour items that are not programmes
+    tokens: _Tokens
+    words: dict                 # jieba dictionary word -> frequency (to tell glued function words)
+    honours: "_Intervals"       # honour items that are not programmes
     places: list                # (start, end, Place), by start
     place_starts: list
     main: Optional[RegionRef]
+    sentences: Optional[Boundaries] = None
+    clauses: Optional[Boundaries] = None
     candidates: list = field(default_factory=list)
-    taken: list = field(default_factory=list)  # (start, end) of text already explained
+    taken: "_Intervals" = field(default_factory=lambda: _Intervals())  # text already explained
 
 
-def _tokens(doc: Doc):
-    starts = [int(x) for x in doc.to_array("IDX")] if len(doc) else []
-    texts, ends = {}, set()
-    for i, s in enumerate(starts):
-        e = starts[i + 1] if i + 1 < len(starts) else len(doc.text)
-        tok = doc.text[s:e].rstrip()
-        texts[s] = tok
-        ends.add(s + len(tok))
-    return starts, ends, texts
+class _Intervals:
+    """Short (start, end) intervals of a text with fast overlap queries (intervals are at most
+    `reach` characters long)."""
+
+    def __init__(self, spans=(), reach: int = 260):
+        self.items = sorted(spans)
+        self.reach = reach
+
+    def append(self, span: tuple[int, int]) -> None:
+        bisect.insort(self.items, span)
+
+    def near(self, a: int, b: int):
+        lo = bisect.bisect_left(self.items, (a - self.reach, -1))
+        hi = bisect.bisect_left(self.items, (b, -1))
+        return self.items[lo:hi]
+
+    def overlaps(self, a: int, b: int) -> bool:
+        return any(s < b and a < e for s, e in self.near(a, b))
+
+    def covers(self, a: int, b: int) -> bool:
+        return any(s <= a and b <= e + 1 for s, e in self.near(a, b))
+
+    def end_before(self, pos: int) -> int:
+        """The largest end <= pos of an interval (0 if none)."""
+        return max([e for _, e in self.near(pos, pos) if e <= pos] or [0])
 
 
-@functools.lru_cache(maxsize=1)
-def _jieba_words() -> frozenset:
-    """Words of the segmentation dictionary up to four characters (empty when unavailable)."""
+class _Tokens:
+    """Token boundaries of a doc (from its IDX array); token texts are read on demand."""
+
+    def __init__(self, doc: Doc, text: str):
+        self.text = text
+        self.starts = doc.to_array("IDX").tolist() if len(doc) else []
+
+    def index_before(self, pos: int) -> int:
+        """Index of the token holding the character before `pos`."""
+        return bisect.bisect_right(self.starts, pos - 1) - 1
+
+    def text_at(self, i: int) -> str:
+        end = self.starts[i + 1] if i + 1 < len(self.starts) else len(self.text)
+        return self.text[self.starts[i]:end].rstrip()
+
+    def is_end(self, pos: int) -> bool:
+        """Does a token end at `pos` (the next one starts there, or the text ends)?"""
+        i = bisect.bisect_left(self.starts, pos)
+        return pos >= len(self.text) or (i < len(self.starts) and self.starts[i] == pos)
+
+
+def _jieba_words() -> dict:
+    """word -> frequency of the segmentation dictionary (prefixes have frequency 0); empty
+    when unavailable."""
     try:
         from pipeline.segment import dictionary
-        return frozenset(w for w, f in dictionary().FREQ.items() if f and len(w) <= 4)
+        return dictionary().FREQ
     except Exception:  # pragma: no cover - the segmenter is not ours; degrade gracefully
-        return frozenset()
+        return {}
 
 
-def _honour_blocks(honours: list[HonourItem]) -> list[tuple[int, int]]:
-    """Spans of honour items that are not also programme mentions: titles after an award verb
-    and designations with a title ending (创建市级…示范基地)."""
-    return [(h.start, h.end) for h in honours if h.strong or h.titled]
+def _honour_blocks(honours: list[HonourItem]) -> "_Intervals":
+    """Honour items that are not also programme mentions: titles after an award verb and
+    designations with a title ending (创建市级…示范基地)."""
+    return _Intervals([(h.start, h.end) for h in honours if h.strong or h.titled])
 
 
 def _in_honour(ctx: _Context, a: int, b: int) -> bool:
-    return any(s <= a and b <= e + 1 for s, e in ctx.honours)
-
-
-def _overlaps(spans, a: int, b: int) -> bool:
-    return any(s < b and a < e for s, e in spans)
+    return ctx.honours.covers(a, b)
 
 
 def _quoted_candidates(ctx: _Context, v: ProgrammeVocabulary) -> None:
@@ -321,7 +369,7 @@ def _unclosed(text: str, after: int, core: str, v: ProgrammeVocabulary) -> bool:
 
 
 def _name_like(s: str) -> bool:
-    return bool(_NAME_CHARS.match(re.sub(r"[“”‘’\"\s]", "", s)))
+    return bool(_NAME_CHARS.match(_QUOTES_SPACES.sub("", s)))
 
 
 def _extension(text: str, after: int, v: ProgrammeVocabulary) -> str:
@@ -395,8 +443,7 @@ def _theme_activity(text: str, after: int) -> int:
 
 
 def _clean_name(s: str) -> str:
-    s = re.sub(r"[“”‘’「」『』〝〞\"《》]", "", s).strip()
-    return re.sub(r"\s{2,}", " ", s)
+    return _SPACE_RUN.sub(" ", _QUOTE_MARKS.sub("", s).strip())
 
 
 def _place_before(ctx: _Context, pos: int) -> Optional[Place]:
@@ -416,8 +463,7 @@ def _place_before(ctx: _Context, pos: int) -> Optional[Place]:
 
 def _org_between(s: str) -> bool:
     """Is `s` an organisation word, possibly after a short name (施甸检察院 -> 检察院)?"""
-    v = vocabulary()
-    return bool(s) and bool(re.fullmatch(rf"[{_CJK}]{{0,3}}?(?:{v.organisation.pattern})", s))
+    return bool(s) and bool(vocabulary().short_org.fullmatch(s))
 
 
 def _appositive_candidates(ctx: _Context, v: ProgrammeVocabulary) -> None:
@@ -430,7 +476,7 @@ def _appositive_candidates(ctx: _Context, v: ProgrammeVocabulary) -> None:
             ctx.taken.append((_walk_left(ctx, v, m.start()), dash))
             continue
         a, b = m.start("name"), m.end("name")
-        if _overlaps(ctx.taken, a, b):
+        if ctx.taken.overlaps(a, b):
             continue
         ctx.taken.append((_walk_left(ctx, v, m.start()), dash))
         ctx.taken.append((a, b))
@@ -444,9 +490,9 @@ def _suffix_candidates(ctx: _Context, v: ProgrammeVocabulary) -> None:
     text = ctx.text
     for m in v.suffix.finditer(text):
         s, e = m.start(), m.end()
-        if _overlaps(ctx.taken, s, e):
+        if ctx.taken.overlaps(s, e):
             continue
-        if e not in ctx.token_ends and e < len(text) and _HAS_CJK.match(text[e]):
+        if e < len(text) and _HAS_CJK.match(text[e]) and not ctx.tokens.is_end(e):
             continue  # the ending is the start of a longer word (中心组)
         if v.suffix_blocker.match(text, e) or _COUNT_AFTER.match(text, e):
             continue  # 工程帮扶, 项目建设, 中心工作; "巾帼志愿服务队19332支": a kind of thing counted
@@ -475,12 +521,13 @@ def _suffix_candidates(ctx: _Context, v: ProgrammeVocabulary) -> None:
 def _walk_left(ctx: _Context, v: ProgrammeVocabulary, s: int) -> int:
     """Start of the name whose ending noun starts at `s`: tokens back to a verb or function word."""
     text = ctx.text
-    i = bisect.bisect_right(ctx.token_starts, s - 1) - 1
+    tokens = ctx.tokens
+    i = tokens.index_before(s)
     start = s
-    floor = max([e for a, e in ctx.taken if e <= s] or [0])
+    floor = ctx.taken.end_before(s)
     while i >= 0:
-        ts = ctx.token_starts[i]
-        tok = ctx.token_texts.get(ts, "")
+        ts = tokens.starts[i]
+        tok = tokens.text_at(i)
         if ts + len(tok) > s:  # the ending starts inside this token
             tok = text[ts:s]
             if not tok:
@@ -488,13 +535,13 @@ def _walk_left(ctx: _Context, v: ProgrammeVocabulary, s: int) -> int:
                 continue
         if ts < floor or not tok or not _name_like(tok) or tok in v.left_stops or tok in _TITLES:
             break
-        if _COUNT_TOKEN.match(tok) or re.fullmatch(r"\d+(?:\.\d+)?", tok) and _count_follows(ctx, ts + len(tok)):
+        if _COUNT_TOKEN.match(tok) or _NUMBER.fullmatch(tok) and _count_follows(ctx, i + 1):
             break
         if tok in v.organisation_words and (i == 0 or _is_place_end(ctx, ts)):
             break  # "市妇联执委顾静芬工作室": the organisation is not part of the name
         if len(tok) == 1 and tok in v.left_stop_chars:
             break
-        if len(tok) > 1 and tok[0] in v.left_stop_chars and tok not in ctx.words:
+        if len(tok) > 1 and tok[0] in v.left_stop_chars and not ctx.words.get(tok):
             start = ts + 1  # a function word glued to the next word by the segmenter ("以市")
             break
         if s - ts > 14:
@@ -511,10 +558,10 @@ def _is_place_end(ctx: _Context, pos: int) -> bool:
     return pos > 0 and ctx.text[pos - 1] in "省市县区州镇乡村道"
 
 
-def _count_follows(ctx: _Context, pos: int) -> bool:
-    """Is the number ending at `pos` a count, a date or an age (its next token a measure word)?"""
-    nxt = ctx.token_texts.get(pos, ctx.text[pos:pos + 1])
-    return bool(_COUNT_TOKEN.match(nxt) or re.match(r"(?:年|月|日|周|万|亿|元|%|岁|平方|公里|米)", nxt))
+def _count_follows(ctx: _Context, i: int) -> bool:
+    """Is the number before token `i` a count, a date or an age (token `i` a measure word)?"""
+    nxt = ctx.tokens.text_at(i) if i < len(ctx.tokens.starts) else ""
+    return bool(_COUNT_TOKEN.match(nxt) or _MEASURE.match(nxt))
 
 
 def _distinctive(ctx: _Context, v: ProgrammeVocabulary, a: int, b: int, suffix: str) -> bool:
@@ -524,9 +571,13 @@ def _distinctive(ctx: _Context, v: ProgrammeVocabulary, a: int, b: int, suffix: 
     place = _PLACE_PREFIX.match(text[a:b] + "xxx")
     if place and place.end() < b - a:
         core_start = a + place.end()
-    for s, e, _p in ctx.places:  # a place name in the stem does not make it distinctive
+    i = bisect.bisect_right(ctx.place_starts, core_start) - 1
+    while i >= 0 and ctx.places[i][0] > core_start - 40:  # a place name in the stem does not make it distinctive
+        s, e, _p = ctx.places[i]
         if s <= core_start < e:
             core_start = e
+            break
+        i -= 1
     core = text[core_start:b]
     if not core:
         return False
@@ -537,10 +588,11 @@ def _distinctive(ctx: _Context, v: ProgrammeVocabulary, a: int, b: int, suffix: 
     if _NUMERAL_LED.match(core):
         return True
     toks = []
-    i = max(0, bisect.bisect_right(ctx.token_starts, core_start) - 1)
-    while i < len(ctx.token_starts) and ctx.token_starts[i] < b:
-        ts = ctx.token_starts[i]
-        piece = text[max(ts, core_start):min(b, ts + len(ctx.token_texts.get(ts, "")))]
+    tokens = ctx.tokens
+    i = max(0, bisect.bisect_right(tokens.starts, core_start) - 1)
+    while i < len(tokens.starts) and tokens.starts[i] < b:
+        ts = tokens.starts[i]
+        piece = text[max(ts, core_start):min(b, ts + len(tokens.text_at(i)))]
         if piece:
             toks.append(piece)
         i += 1
@@ -557,7 +609,7 @@ def _known_candidates(ctx: _Context, v: ProgrammeVocabulary) -> None:
     text = ctx.text
     for m in v.known.finditer(text):
         a, b = m.start(), m.end()
-        if _overlaps(ctx.taken, a, b) or _in_honour(ctx, a, b) or _COUNT_AFTER.match(text, b):
+        if ctx.taken.overlaps(a, b) or _in_honour(ctx, a, b) or _COUNT_AFTER.match(text, b):
             continue
         if v.organisation.match(text, b) or text.startswith(("领导小组", "办公室"), b):
             continue  # the name of a body, not of the programme
@@ -647,7 +699,8 @@ class _RegionReader:
         a county-level 区, not a 社区)."""
         levels = _LEVEL_OF_SUFFIX.get(suffix, ())
         i = bisect.bisect_right(self.ctx.place_starts, pos) - 1
-        while i >= 0:
+        stop = max(-1, i - 400)  # the last few hundred places named are enough
+        while i > stop:
             s, e, p = self.ctx.places[i]
             if e <= pos and (p.name.endswith(suffix) or self.text[s:e].endswith(suffix)) \
                     and (not p.level or p.level in levels):
@@ -698,8 +751,7 @@ class _RegionReader:
             p = _place_before(ctx, a - 1)
         if p is not None:
             return p, 3
-        sent_start = _boundary_before(text, a, _SENTENCE_END)
-        clause_start = _boundary_before(text, a, _CLAUSE_END)
+        sent_start, clause_start = ctx.sentences.start_of(a), ctx.clauses.start_of(a)
         # a list shares the place of its first name: "东胡社区的“三色教育”、阳光五点钟工程"
         if previous:
             prev, place, strength = previous[-1]
@@ -716,7 +768,7 @@ class _RegionReader:
             if e > a:
                 continue
             follow = text[e:e + 8]
-            org = self.v.organisation.match(follow) or re.match(rf"[{_CJK}]{{1,3}}?(?:{self.v.organisation.pattern})", follow)
+            org = self.v.short_org.match(follow)
             loc = text[max(sent_start, s - 2):s].endswith(("在", "于", "到", "赴")) or s == chain_end
             if org or loc:
                 found.append(place)
@@ -752,18 +804,6 @@ class _RegionReader:
         return main, 0.5
 
 
-def _boundary_before(text: str, a: int, marks: str) -> int:
-    """Start of the sentence (or clause) holding offset `a`. A "?" or "!" between letters is
-    a character lost in conversion (吉象?芳华), not the end of a sentence."""
-    best = 0
-    for c in marks:
-        i = text.rfind(c, 0, a)
-        while i >= 0 and c in "?!" and i + 1 < len(text) and _HAS_CJK.match(text[i + 1]) and i > 0 and _HAS_CJK.match(text[i - 1]):
-            i = text.rfind(c, 0, i)
-        best = max(best, i + 1)
-    return best
-
-
 def _vote(readings: list, main):
     """The region most mentions point to (strength-weighted); ties go to their common unit."""
     score: dict = defaultdict(float)
@@ -792,7 +832,9 @@ def _group(cands: list[_Candidate]) -> list[list[_Candidate]]:
     by_key: dict[str, list[_Candidate]] = defaultdict(list)
     for c in cands:
         by_key[c.sep_key].append(c)
-    keys = sorted(by_key, key=lambda k: len(k.replace("·", "")))
+    plain_of = {k: k.replace("·", "") for k in by_key}
+    loose_of = {k: _loose(p) for k, p in plain_of.items()}
+    keys = sorted(by_key, key=lambda k: len(plain_of[k]))
     parent = {k: k for k in keys}
 
     def find(k):
@@ -802,18 +844,20 @@ def _group(cands: list[_Candidate]) -> list[list[_Candidate]]:
         return k
 
     for i, short in enumerate(keys):
-        plain = short.replace("·", "")
+        plain, loose = plain_of[short], loose_of[short]
         if len(plain) < 2:
             continue
         for long in keys[i + 1:]:
+            lplain = plain_of[long]
+            if plain not in lplain and (len(loose) < 5 or loose_of[long] != loose):
+                continue  # nothing in common (the usual case)
             if find(long) == find(short):
                 continue
-            lplain = long.replace("·", "")
             if lplain == plain:
                 parent[find(long)] = find(short)
             elif long.endswith(short) and len(plain) >= 3 and not long[:-len(short)].endswith("·"):
                 parent[find(long)] = find(short)
-            elif _loose(lplain) == _loose(plain) and len(_loose(plain)) >= 5:
+            elif loose_of[long] == loose and len(loose) >= 5:
                 parent[find(long)] = find(short)  # 12338热线接听日 / 12338妇女热线接听日
             elif long.startswith(short) and not long[len(short):].startswith("·") \
                     and (len(plain) >= 3 or len(lplain) - len(plain) <= 1) \
@@ -827,7 +871,7 @@ def _group(cands: list[_Candidate]) -> list[list[_Candidate]]:
 
 def _loose(key: str) -> str:
     """A key without the words of the people served (妇女, 儿童 …), to merge variants."""
-    return re.sub("妇女|儿童|家庭|农村|城乡|女性", "", key)
+    return _SERVED.sub("", key)
 
 
 def _distinct_unit(base: list[_Candidate], compound: list[_Candidate]) -> bool:
@@ -856,15 +900,16 @@ def _choose_name(group: list[_Candidate], v: ProgrammeVocabulary) -> str:
 
 # ---------------------------------------------------------------- component
 
-def extract_programmes(doc: Doc) -> list[Programme]:
-    """Programmes of a processed Doc (uses doc._.places and doc._.main_region when set)."""
+def extract_programmes(doc: Doc, text: Optional[str] = None) -> list[Programme]:
+    """Programmes of a processed Doc (uses doc._.places and doc._.main_region when set;
+    `text`: doc.text when already at hand)."""
     v = vocabulary()
-    text = doc.text
-    starts, ends, texts = _tokens(doc)
+    text = doc_text(doc) if text is None else text
     places = _places_of(doc)
-    ctx = _Context(text=text, token_starts=starts, token_ends=ends, token_texts=texts, words=_jieba_words(),
-                   honours=_honour_blocks(find_honours(text)), places=places,
-                   place_starts=[p[0] for p in places], main=doc._.main_region)
+    ctx = _Context(text=text, tokens=_Tokens(doc, text), words=_jieba_words(),
+                   honours=_honour_blocks(honours_of(doc, text)), places=places,
+                   place_starts=[p[0] for p in places], main=doc._.main_region,
+                   sentences=Boundaries(text, _SENTENCE_END), clauses=Boundaries(text, _CLAUSE_END))
     _quoted_candidates(ctx, v)
     _appositive_candidates(ctx, v)
     _suffix_candidates(ctx, v)
@@ -900,6 +945,8 @@ def extract_programmes(doc: Doc) -> list[Programme]:
                     assigns=["doc._.programmes", "doc.spans"])
 def fed_programmes(doc: Doc) -> Doc:
     """Set doc._.programmes (schemas.Programme) and doc.spans["programmes"] (label = key)."""
-    doc._.programmes = extract_programmes(doc)
-    set_spans(doc, "programmes", [(m.start, m.end, p.key) for p in doc._.programmes for m in p.mentions])
+    text = doc_text(doc)
+    doc._.programmes = extract_programmes(doc, text)
+    # as extractors.spans.set_spans, which would rebuild doc.text for every span
+    set_doc_spans(doc, "programmes", [(m.start, m.end, p.key) for p in doc._.programmes for m in p.mentions], len(text))
     return doc
