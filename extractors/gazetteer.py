@@ -56,7 +56,7 @@ import yaml
 
 from schemas import RegionRef
 
-CODE_VERSION = "8"
+CODE_VERSION = "9"
 LEVELS = ("province", "city", "county", "township", "village")
 PROVINCE, CITY, COUNTY, TOWNSHIP, VILLAGE = range(5)
 
@@ -318,6 +318,7 @@ class _Builder:
         automaton.make_automaton()
         town_tails = sorted({f[-1] for f in town_forms})
         town_max = max(map(len, town_forms))
+        town_tails2 = "".join(sorted({f[-2:] for f in town_forms}))   # 2-char endings, concatenated
 
         # townships of one parent are contiguous in the file: keep their id range, and
         # their villages as one blob: one line per township, names separated by tabs;
@@ -350,7 +351,7 @@ class _Builder:
             "v_off": v_off.tobytes(), "v_len": v_len.tobytes(), "villages": bytes(villages),
             "automaton": automaton, "form_off": form_off.tobytes(), "form_tgt": form_tgt.tobytes(),
             "form_len": form_len.tobytes(), "town_forms": town_forms, "town_tails": "".join(town_tails),
-            "town_max": town_max,
+            "town_max": town_max, "town_tails2": town_tails2,
         }
 
 
@@ -386,6 +387,8 @@ class Gazetteer:
         self._town_forms: dict[str, int] = data["town_forms"]
         self._town_tail = re.compile("[%s]" % re.escape(data["town_tails"]))
         self._town_max: int = data["town_max"]
+        t2 = data["town_tails2"]
+        self._town_tails2 = {t2[i:i + 2] for i in range(0, len(t2), 2)}
         self._children: Optional[dict[int, list[int]]] = None
         self._village_cache: dict[int, dict[str, list[int]]] = {}
         self._stem_cache: dict[int, dict[str, list[int]]] = {}
@@ -515,9 +518,11 @@ class Gazetteer:
         """Every (start, end, form id) where a known form occurs in `text`, overlaps included."""
         flen = self._form_len
         out = [(end + 1 - flen[fid], end + 1, fid) for end, fid in self._ac.iter(text)]
-        forms, longest = self._town_forms, self._town_max
+        forms, longest, tails2 = self._town_forms, self._town_max, self._town_tails2
         for m in self._town_tail.finditer(text):
             q = m.end()
+            if text[q - 2:q] not in tails2:   # 乡村, 城镇: no township name ends here
+                continue
             for s in range(max(0, q - longest), q - 1):
                 fid = forms.get(text[s:q])
                 if fid is not None:

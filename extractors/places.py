@@ -202,9 +202,11 @@ class _Doc:
         towns = [c for c in raw if c[2][0][0] >= g.n_units]
         strong = [(s, e, [(u, k) for u, k in t if k in (FULL, SHORT, OLD)]) for s, e, t in units]
         strong = [c for c in strong if c[2]]
-        strong = [c for c in strong if not self._inside(c, strong) and self._stem_ok(c)]
+        spans = self._span_index(strong)
+        strong = [c for c in strong if not self._inside(c, spans) and self._stem_ok(c)]
+        spans = self._span_index(strong)
         weak = [(s, e, [(u, k) for u, k in t if k in (BARE, OLD_BARE)]) for s, e, t in units]
-        weak = [c for c in weak if c[2] and not self._inside(c, strong)]
+        weak = [c for c in weak if c[2] and not self._inside(c, spans)]
 
         named = self._resolve_strong(strong)
         self._bare(weak, named)
@@ -216,9 +218,23 @@ class _Doc:
         return self._cover()
 
     @staticmethod
-    def _inside(c, others) -> bool:
+    def _span_index(cands) -> tuple[dict[int, list[int]], int]:
+        """Ends of the candidates by start, and the longest length."""
+        by_start: dict[int, list[int]] = {}
+        for s, e, _ in cands:
+            by_start.setdefault(s, []).append(e)
+        return by_start, max((e - s for s, e, _ in cands), default=0)
+
+    @staticmethod
+    def _inside(c, index) -> bool:
+        """Is candidate c strictly inside one of the indexed spans?"""
         s, e, _ = c
-        return any(os_ <= s and e <= oe and (oe - os_) > (e - s) for os_, oe, _ in others)
+        by_start, longest = index
+        for st in range(max(0, e - longest), s + 1):
+            for oe in by_start.get(st, ()):
+                if oe >= e and oe - st > e - s:
+                    return True
+        return False
 
     def _stem_ok(self, c) -> bool:
         """A two-character official name (任县, 云县) must start a word: 担任县委 is not 任县."""
