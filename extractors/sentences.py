@@ -10,6 +10,8 @@ import re
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from extractors.spans import doc_text
+
 _END = re.compile(r"[。！？!?；;…]+[”’」』\"')）]*|\n+")
 
 
@@ -35,14 +37,15 @@ def _add(text: str, start: int, end: int, spans: list) -> None:
 
 def sentence_at(doc: Doc, offset: int) -> tuple[int, int]:
     """(start, end) of the sentence holding character `offset` of `doc.text`."""
-    sents = doc._.sentences or [(0, len(doc.text))]
+    sents = doc._.sentences or [(0, len(doc_text(doc)))]
     starts = [s for s, _ in sents]
     i = max(0, bisect.bisect_right(starts, offset) - 1)
     return sents[i]
 
 
-@Language.component("fed_sentences", assigns=["doc._.sentences"])
+@Language.component("fed_sentences", assigns=["doc._.text", "doc._.sentences"])
 def fed_sentences(doc: Doc) -> Doc:
-    """Set doc._.sentences to the (start, end) offsets of each sentence."""
-    doc._.sentences = split_sentences(doc.text)
+    """Set doc._.text once, and doc._.sentences to the (start, end) offsets of each sentence."""
+    doc._.text = doc.text
+    doc._.sentences = split_sentences(doc._.text)
     return doc

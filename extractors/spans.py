@@ -1,18 +1,34 @@
-"""Helpers shared by the extractors: spaCy spans over character offsets."""
+"""Helpers shared by the extractors: the document text and spaCy spans over character offsets.
+
+spaCy's `Doc.text` is rebuilt from the tokens on every access (a Token object per word),
+so reading it per span or per match makes a component quadratic. `doc_text(doc)` reads it
+once per document and keeps it in `doc._.text` (set by `fed_sentences`, the first component).
+"""
 from __future__ import annotations
 
 from spacy.tokens import Doc, Span
 
 
-def char_span(doc: Doc, start: int, end: int, label: str = "", kb_id: str = "") -> Span | None:
+def doc_text(doc: Doc) -> str:
+    """The text of `doc`, computed once and kept in doc._.text."""
+    text = doc._.text
+    if text is None:
+        text = doc.text
+        doc._.text = text
+    return text
+
+
+def char_span(doc: Doc, start: int, end: int, label: str = "", kb_id: str = "",
+              length: int | None = None) -> Span | None:
     """A span covering characters [start, end), widened to token boundaries (jieba may cut
     inside a name); None for an empty or out-of-range request."""
-    if not (0 <= start < end <= len(doc.text)):
+    n = len(doc_text(doc)) if length is None else length
+    if not (0 <= start < end <= n):
         return None
     return doc.char_span(start, end, label=label, kb_id=kb_id, alignment_mode="expand")
 
 
 def set_spans(doc: Doc, key: str, offsets: list[tuple[int, int, str]]) -> None:
     """Store (start, end, label) offsets as doc.spans[key]."""
-    spans = [s for s in (char_span(doc, a, b, label) for a, b, label in offsets) if s is not None]
-    doc.spans[key] = spans
+    n = len(doc_text(doc))
+    doc.spans[key] = [s for s in (char_span(doc, a, b, label, length=n) for a, b, label in offsets) if s is not None]

@@ -34,7 +34,7 @@ TONES = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 PINYIN = re.compile(rf"(?:(?<=\S)\((?=[a-zü]*[{TONES}])|(?<=[\u3400-\u9fff])\()[{PINYIN_MARKS}]{{1,6}}\)")
 # "鎮(zhèn)" damaged into "?zhèn)": the character and the bracket are lost
 DAMAGED_PINYIN = re.compile(rf"\?[{PINYIN_MARKS}]{{1,6}}\)")
-ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
+ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\ud800-\udfff]")  # and lone surrogates
 SPACES = re.compile(r"[ \t\u00a0\u2000-\u200a\u202f\u205f]+")
 INLINE_PAGE_MARK = re.compile(r"\s*第\s*\d+\s*页\s*共\s*\d+\s*页\s*$")
 DATE = re.compile(r"(?<!\d)((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?")
