@@ -86,7 +86,7 @@ def vocabulary() -> OutcomeVocabulary:
         triggers=re.compile(triggers),
         trigger_initial=re.compile(f"[{re.escape(data['trigger_initials'])}]"),
         levels=re.compile(rf"^(?:\d{{4}}年度?)?(?:(?:{levels})(?!级以上)|[{single_levels}](?!妇联|委|政府|级|直))"),
-        place_prefix=re.compile(rf"^(?:\d{{4}}年度?)?(?!其中|共|全|各)[{_CJK}Xx]{{2,4}}?(?:省|市|州|县|区)(?!级|妇联|委|政府)"),
+        place_prefix=re.compile(rf"^(?:\d{{4}}年度?)?(?!其中|共|全|各|该|本|我|其)[{_CJK}Xx]{{1,4}}?(?:省|市|州|县|区)(?!级|妇联|委|政府)"),
         title_end=re.compile(f"(?:{suffixes})$"),
         title_then_person=re.compile(f"^(.*(?:{suffixes}))([{_CJK}]{{2,4}})$"),
         title_suffixes=frozenset(data["title_suffixes"]),
@@ -192,6 +192,7 @@ class HonourItem:
 
 # sentence ends; "?" and "!" only before a space, a quote or the end (a "?" between letters
 # is a character lost in conversion)
+_QUOTED = re.compile(r"“[^“”\n]{1,40}”")
 _SENT_END = re.compile(r"[。\n]|[!?](?=[\s”’」』]|$)")
 _ITEM_SEP = re.compile(r"[、,;]|”(?=“)|(?<=[”\d个名户家项所])(?:和|及|以及|与)|(?:和|及|以及|与)(?=“|全国|国家级|省级|市级|县级|区级)")
 
@@ -199,10 +200,15 @@ _ITEM_SEP = re.compile(r"[、,;]|”(?=“)|(?<=[”\d个名户家项所])(?:和
 def find_honours(text: str, vocab: Optional[OutcomeVocabulary] = None) -> list[HonourItem]:
     """Honour titles of `text`, in order, one per mention (not yet de-duplicated)."""
     v = vocab or vocabulary()
+    quoted = [(m.start(), m.end()) for m in _QUOTED.finditer(text)]
+    qstarts = [a for a, _ in quoted]
     triggers, last = [], 0
     for c in v.trigger_initial.finditer(text):  # what triggers.finditer would find, faster
         if c.start() < last:
             continue
+        i = bisect.bisect_right(qstarts, c.start()) - 1
+        if i >= 0 and quoted[i][1] > c.start():
+            continue  # inside a quoted title: “全国创建学习型家庭示范社区”
         m = v.triggers.match(text, c.start())
         if m and m.end() > m.start():
             triggers.append(m)
@@ -248,7 +254,8 @@ def _honour_list(text: str, pos: int, limit: int, kind: str, by: Optional[str], 
     raw.append((last, limit, ""))
     items: list[HonourItem] = []
     level, stem, prev_quoted, prev_count = "", None, False, False
-    for s, e, _sep in raw:
+    after_clause = False
+    for s, e, sep in raw:
         i = bisect.bisect_left(trigger_starts, s)
         if i < len(trigger_starts) and trigger_starts[i] < e:
             break  # a new award verb starts its own list
@@ -258,11 +265,17 @@ def _honour_list(text: str, pos: int, limit: int, kind: str, by: Optional[str], 
         s2, e2, name, quoted, had_count, ended, had_tail = item
         in_quote = _quote_depth(text, pos, s2) > 0
         quoted = quoted or in_quote
+        if after_clause and not _continues_list(text, s, s2, name, had_count, v):
+            break  # "获得一等奖;开展“书香家庭”评选活动": a new clause, not another title
+        after_clause = sep in (",", ";")
         lv = v.levels.match(name)
         level_word = bool(lv and lv.end() < len(name))
         lv = lv if level_word else v.place_prefix.match(name)
         own_level = lv.group(0) if lv and lv.end() < len(name) else ""
-        titled = bool(v.title_end.search(name)) or had_tail  # "…称号": a title whatever its ending
+        # "…称号": a title whatever its ending, when quoted or with a level ("获得的最高荣誉" is not)
+        titled = bool(v.title_end.search(name)) or had_tail and (quoted or bool(own_level))
+        if name.startswith("的"):
+            break
         body = name[len(own_level):]
         if not body or body in v.generic or len(name) > 30:
             break
@@ -295,6 +308,14 @@ def _honour_list(text: str, pos: int, limit: int, kind: str, by: Optional[str], 
         if ended:
             break
     return items
+
+
+def _continues_list(text: str, raw_start: int, s: int, name: str, had_count: bool, v: OutcomeVocabulary) -> bool:
+    """After a comma or semicolon a list of titles goes on only with a level, a quote, a count
+    or a bare title ending ("…先进集体1个;省级三八红旗集体1个", ",10先进个人", ",示范户85户")."""
+    return bool(v.levels.match(name) or v.place_prefix.match(name) or (s > 0 and text[s - 1] in "“‘")
+                or had_count or name in v.title_suffixes
+                or re.match(r"\s*(?:\d|[一二三四五六七八九十两]+[个名户位家对项])", text[raw_start:raw_start + 4]))
 
 
 def _parse_item(text: str, s: int, e: int, v: OutcomeVocabulary):
@@ -365,13 +386,15 @@ def _outside_text(s: str, inside: bool = False) -> str:
 
 
 def _outside_quotes_index(s: str, ch: str) -> Optional[int]:
+    """Index of the list-closing `ch` (等) outside quotes; not the 等 of 一等奖, 同等, 平等."""
     depth = 0
     for i, c in enumerate(s):
         if c in "“‘「『":
             depth += 1
         elif c in "”’」』":
             depth = max(0, depth - 1)
-        elif c == ch and depth == 0:
+        elif c == ch and depth == 0 and not (i + 1 < len(s) and s[i + 1] in "奖级次") \
+                and not (i > 0 and s[i - 1] in "一二三特同平对均"):
             return i
     return None
 

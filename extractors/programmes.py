@@ -70,6 +70,8 @@ _LEVEL_OF_SUFFIX = {"省": ("province",), "自治区": ("province",), "市": ("c
                     "镇": ("township",), "乡": ("township",), "街道": ("township",), "村": ("village",),
                     "社区": ("village",)}
 _LEVEL_RANK = {"province": 1, "city": 2, "county": 3, "township": 4, "village": 5}
+# party congresses and plenums (十六大, 十九届五中全会): a time of national policy, not a programme
+_CONGRESS = re.compile(r"^(?:党的)?[一二三四五六七八九十]+(?:大|届[一二三四五六七八九]中全会)(?:精神)?$")
 _SEPARATOR_RUN = re.compile(f"[{re.escape(_SEPARATORS)}]+")
 _QUOTE_MARKS = re.compile(r"[“”‘’「」『』〝〞\"《》]")
 _QUOTES_SPACES = re.compile(r"[“”‘’\"\s]")
@@ -401,7 +403,7 @@ def _judge_quoted(ctx: _Context, v: ProgrammeVocabulary, open_at: int, qs: int, 
     follow = text[after:after + 5]
     if v.emphasis_follower.match(follow):
         return None
-    if not ext and (n in v.emphasis or n in v.slogans or core.startswith("她")):
+    if n in v.slogans or _CONGRESS.match(n) or not ext and (n in v.emphasis or core.startswith("她")):
         return None
     if not ext and (_NUMERAL_ONLY.match(core) or _VERB_COMPLEMENT.search(n) or len(n) >= 6 and _SPOKEN.search(n)):
         return None

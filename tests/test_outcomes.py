@@ -92,6 +92,19 @@ def test_rewards_without_a_title_are_not_honours(text):
     assert honours(text) == []
 
 
+def test_a_list_of_titles_ends_with_its_clause():
+    text = "选送最佳厨艺家庭参加区级大赛,获得一等奖;开展“书香家庭”评选活动,有2户教师之家入榜区“书香家庭”。"
+    assert honours(text) == ["一等奖"]
+
+
+def test_award_words_inside_a_quoted_title_are_part_of_it():
+    assert honours("祖庙街道白燕社区被评为“全国创建学习型家庭示范社区”。") == ["全国创建学习型家庭示范社区"]
+
+
+def test_praise_is_not_a_title():
+    assert honours("这是迄今为止我市妇联获得的最高荣誉。") == []
+
+
 def test_recipients_listed_after_a_title_are_not_titles():
     text = "我市16人获评福建省三八红旗手,邵武市通泰街道严羽社区、武夷山市妇联等11个集体获评福建省三八红旗集体。"
     assert honours(text) == ["福建省三八红旗手", "福建省三八红旗集体"]
@@ -116,7 +129,7 @@ def test_promotion_by_a_higher_level(nlp):
     doc = run(nlp, text)
     promos = of_type(doc, "promotion")
     assert [p.by for p in promos] == ["全国妇联", "省妇联", "XX市妇联"]
-    assert promos[2].text == "召开了签订家庭赡养协议现场推进会,推广了我们的做法"
+    assert promos[2].text == "在我县召开了签订家庭赡养协议现场推进会,推广了我们的做法"
     for p in promos:
         assert doc.text[p.start:p.end] == p.text
 

@@ -175,6 +175,8 @@ def test_compound_brand_joined_by_a_separator_stays_apart(nlp):
     "利用“三八”国际妇女节和“六一”国际儿童节等节点开展活动。",
     "“今年西瓜产量怎么样?”“在申请贷款时有没有遇到什么困难?”调研组与农户进行了交流。",
     "打响“她”品牌以外,还构建“她”阵地,写好“凝”字文。",
+    "由300多人次妇女骨干参加“十六大”知识考试2次。",
+    "区妇联党支部建立“不忘初心、牢记使命”主题教育长效机制。",
 ])
 def test_emphasis_slogans_and_speech_are_not_programmes(nlp, text):
     assert names(run(nlp, text)) == []
@@ -197,6 +199,8 @@ def test_titles_of_documents_newspapers_and_talks_are_not_programmes(nlp, text):
     "全省巾帼志愿服务队19332支,形成了一系列特色品牌。",
     "实施蓉城女性创新创业三大行动,推动活动深入开展。",
     "与中国科学院大学教育基金深度合作。",
+    "探索创新经营模式,为妇女们提供政策、生产、技术的支持。",
+    "新开铺街道工委书记等优秀女性、区疾控中心等3个单位荣获市级表彰。",
 ])
 def test_generic_phrases_counts_and_organisations_are_not_programmes(nlp, text):
     assert names(run(nlp, text)) == []
