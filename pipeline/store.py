@@ -130,6 +130,7 @@ def dumps(value) -> str:
 # ---------------------------------------------------------------- segmentation for FTS
 
 _WORD = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def fts_tokens(text: Optional[str]) -> list[str]:
@@ -153,7 +154,8 @@ def normalise_query(text: Optional[str]) -> str:
     import unicodedata
 
     from pipeline.clean import to_simplified
-    return to_simplified(unicodedata.normalize("NFKC", text or "")).strip()
+    text = _SURROGATE.sub("", unicodedata.normalize("NFKC", text or ""))  # undecodable bytes of a command line
+    return to_simplified(text).strip()
 
 
 def fts_query(query: str) -> str:

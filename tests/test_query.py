@@ -260,3 +260,8 @@ def test_traditional_and_full_width_queries_find_simplified_text(db):
     assert search_json(db, "甬尚姐妹四必訪")[0]["programme"] == "甬尚姐妹四必访"
     assert search_json(db, "兩癌", "--region", "雲南省")[0]["programme"] == "两癌救助项目"
     assert search_json(db, "１２户")[0]["source"] == "corpus/000_37b82d11348d8228.txt"  # full-width digits
+
+
+def test_undecodable_query_bytes_are_dropped(db):
+    hits = search(db, "两癌\udcff", Filters())
+    assert hits and hits[0]["programme"] == "两癌救助项目"
