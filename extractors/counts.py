@@ -79,7 +79,7 @@ def vocabulary() -> dict:
     pattern = re.compile(
         rf"(?P<num>{number})"
         rf"(?:(?P<sep>[-~至到])(?P<num2>{number}))?"
-        rf"(?P<mult>[百千万亿]{{0,2}})"
+        rf" ?(?P<mult>[百千万亿]{{0,2}})"
         rf"(?P<infix>[{infix}]?)"
         rf"(?P<mult2>[万亿]?)"
         rf" ?(?P<unit>{unit_alt})"
@@ -113,13 +113,16 @@ def context() -> dict:
     linking = sorted(set(data["linking_words"]), key=len, reverse=True)
     clause = re.escape(data["clause_marks"].replace("\\n", "\n"))
     return {
-        "ordinal_prefixes": tuple(sorted(data["ordinal_prefixes"], key=len, reverse=True)),
+        "ordinal_prefixes": tuple(data["ordinal_prefixes"]),
+        "ordinal_prefixes_chinese": tuple(data["ordinal_prefixes_before_chinese_numeral"]),
         # after the unit, an optional 多/余/半 then a time word: 4个多月
         "duration_after": {k: re.compile("[多余半]?(?:" + "|".join(map(re.escape, v)) + ")")
                            for k, v in data["duration_after_unit"].items()},
         "session_after": {k: tuple(v) for k, v in data["session_after"].items()},
         "cn_units": cn_units,
         "cn_never": set(data["chinese_numeral_never"]),
+        "cn_concrete": tuple(data["chinese_numeral_concrete_nouns"]),
+        "cn_any_unit_from": int(data["chinese_numeral_any_unit_from"]),
         "quotes": [tuple(q) for q in data["quotes"]],
         "titles": [tuple(q) for q in data["title_marks"]],
         "short_quote": int(data["short_quote_chars"]),
@@ -306,9 +309,13 @@ def _candidate(norm: str, text: str, m: re.Match, voc: dict, ctx: dict, names: "
             return None
         if chinese and before in CN_NUMERAL_CHARS:
             return None
-        # ordinals and sessions: 第二轮, 十二届六次, 排名前3名
-        if norm.endswith(ctx["ordinal_prefixes"], max(0, start - 4), start):
-            return None
+    # a space may stand between the number and what is written before it (第 3 名, 近 5000 人)
+    lead = start - 1 if start and norm[start - 1] == " " else start
+    # ordinals and sessions: 第二轮, 十二届六次, 排名前3名
+    if lead and norm.endswith(ctx["ordinal_prefixes"], max(0, lead - 4), lead):
+        return None
+    if chinese and lead and norm.endswith(ctx["ordinal_prefixes_chinese"], max(0, lead - 4), lead):
+        return None
     ustart = m.start("unit")
     paren = m.group("paren")
     # the unit starts a longer word: 12023家庭, 所有, 次日
@@ -320,7 +327,8 @@ def _candidate(norm: str, text: str, m: re.Match, voc: dict, ctx: dict, names: "
         return None
     if unit in ctx["session_after"] and norm.startswith(ctx["session_after"][unit], end):
         return None
-    if unit == "对" and end < len(norm) and (norm[end].isdigit() or norm[end] in CN_DIGITS):
+    # 1对1, 1户1档, 1村1品: a pattern of one-to-one, not a count
+    if end < len(norm) and (norm[end].isdigit() or norm[end] in "一1") and num in ("1", "一"):
         return None
     parsed = _value(m, voc)
     if parsed is None:
@@ -330,13 +338,17 @@ def _candidate(norm: str, text: str, m: re.Match, voc: dict, ctx: dict, names: "
     vague = False
     # approximation marks before the number: 近5000人, 逾千万元, 上千名
     pstart = start
-    pm = voc["prefix_re"].search(norm, max(0, start - 3), start) if start else None
+    pm = voc["prefix_re"].search(norm, max(0, lead - 3), lead) if lead else None
     if pm:
         p = pm.group(0)
         prev = norm[pm.start() - 1] if pm.start() else ""
         if not (p in voc["prefix_magnitude_only"] and not (chinese and set(num) <= BIG_MAGNITUDES)) \
                 and prev not in voc["prefix_not_after"].get(p, ()):
             pstart, approx = pm.start(), True
+    # approximation marks after the unit: 95%以上, 4000元左右
+    sm = voc["suffix_re"].match(norm, end)
+    if sm:
+        end, approx = sm.end(), True
     if chinese:
         digits = set(num)
         if num in ctx["cn_never"] or value == 0:
@@ -348,13 +360,11 @@ def _candidate(norm: str, text: str, m: re.Match, voc: dict, ctx: dict, names: "
         elif digits <= BIG_MAGNITUDES and not approx:
             # a bare 千/万 without a mark belongs to a slogan: 千名农家女, 万名党员进党校, 千家万户
             return None
-        if not digits & BIG_MAGNITUDES and not approx and _unit(m) not in ctx["cn_units"]:
-            # 三个关键, 三项职责, 两个孩子: list items and description, not statistics
-            # (an approximation mark makes it a statistic again: 二十余家)
+        if (not digits & BIG_MAGNITUDES and not approx and value < ctx["cn_any_unit_from"]
+                and _unit(m) not in ctx["cn_units"] and not norm.startswith(ctx["cn_concrete"], end)):
+            # 三个关键, 三项职责, 两个孩子: list items and description, not statistics (but
+            # 三名, 两户, 五所学校, 十二个乡镇, and 二十余家 with its approximation mark are)
             return None
-    sm = voc["suffix_re"].match(norm, end)
-    if sm:
-        end, approx = sm.end(), True
     if names.covers(pstart, end):
         return None
     return ParsedCount(text=text[pstart:end], value=_float(value), unit=_unit(m), approx=approx,

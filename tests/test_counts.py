@@ -147,6 +147,22 @@ def test_chinese_numerals(nlp):
         ("两万多份", 20000, "份"), ("百余次", 100, "次"), ("三场", 3, "场"), ("二十余家", 20, "家")]
 
 
+def test_small_chinese_numerals_count_people_households_money_and_concrete_things(nlp):
+    text = "选派两名女干部,慰问三户困难家庭,全县三个村建立了妇女之家,五所学校开设家长课堂,十二个乡镇全部完成换届。"
+    assert values(nlp, text) == [(2, "名"), (3, "户"), (3, "个"), (5, "所"), (12, "个")]
+
+
+def test_bare_magnitudes_count_only_with_a_mark(nlp):
+    text = "近百名妇女受益,逾万人参与,人均增收千元以上,上百万元善款,数十家企业参与。"
+    assert [(c.text, c.value) for c in counts(nlp, text)] == [
+        ("近百名", 100), ("逾万人", 10000), ("千元以上", 1000), ("上百万元", 1_000_000), ("数十家", 10)]
+
+
+def test_spaces_around_the_number(nlp):
+    cs = counts(nlp, "共 3 个示范点,培训 300 余人,近 5000 人参加,第 3 名。")
+    assert [(c.text, c.value, c.approx) for c in cs] == [("3 个", 3, False), ("300 余人", 300, True), ("近 5000 人", 5000, True)]
+
+
 def test_every_measure_word_family(nlp):
     text = ("调解案件346起,编印宣传册2000册,新建24处妇女儿童家园,12对夫妇获评,苗猪124头,山羊148只,"
             "接待来访147件,调处纠纷20件次,家长学校133所,志愿服务队15支,问卷85张,宣传信息540期,稿件130篇,"
@@ -183,8 +199,14 @@ def test_durations(nlp):
 
 
 def test_ordinals_and_sessions(nlp):
-    text = "西固区妇联召开第十二届六次执委(扩大)会议,启动第二轮捐款,排名前3名,市妇联第十四次代表大会。"
+    text = "西固区妇联召开第十二届六次执委(扩大)会议,启动第二轮捐款,排名前3名,市妇联第十四次代表大会,党的十九届四中全会。"
     assert values(nlp, text) == []
+    # a count of meetings, and delegates of this term, are counts
+    assert values(nlp, "全年召开3次会议,本届120名代表出席。") == [(3, "次"), (120, "名")]
+
+
+def test_one_to_one_patterns(nlp):
+    assert values(nlp, "落实“一户一档”,推行1对1帮扶,实行1户1策,12对夫妇获评“最美伴侣”。") == [(12, "对")]
 
 
 def test_hotlines_phone_numbers_and_codes(nlp):
@@ -221,6 +243,7 @@ def test_indefinite_yi_is_not_a_count(nlp):
 
 def test_unit_that_starts_a_longer_word(nlp):
     assert values(nlp, "全县所有基层派出所成立家庭暴力投诉站,次日,罗红媛会同社区妇联工作人员来到金妈妈家。") == []
+    assert [(c.value, c.object) for c in counts(nlp, "培育12家家政公司。")] == [(12, "家政公司")]
 
 
 # ---------------------------------------------------------------- property-based
