@@ -113,7 +113,10 @@ class _Worker:
 
     def give(self, task: _Task) -> None:
         self.task = task
-        self.conn.send((task.index, task.path, task.sha))
+        try:
+            self.conn.send((task.index, task.path, task.sha))
+        except OSError:  # it just died: its sentinel reports the task's file as failed
+            pass
 
     def stop(self, kill: bool = False) -> None:
         if self.process.is_alive() and not kill:
