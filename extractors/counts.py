@@ -514,7 +514,7 @@ def count_object(norm: str, start: int, end: int, clause: tuple[int, int], token
         rest = w[hits[-1].end():] if hits else w
         if (w in stops or w == "的" or w in ctx["verb_complements"]
                 or (hits and (not rest or rest in ctx["verb_complements"]))):
-            if len("".join(picked)) == 1:  # 签订率达96.8%: keep the verb that makes the noun
+            if len("".join(picked)) == 1 and w in ctx["actions"]:  # 签订率达96.8%: the verb makes the noun
                 picked.insert(0, w)
             break
         if hits and len(rest) >= 2:  # 共培养, 全面完成全市: the part after the verb
