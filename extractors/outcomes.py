@@ -218,8 +218,8 @@ def find_honours(text: str, vocab: Optional[OutcomeVocabulary] = None) -> list[H
     for m in triggers:
         kind = "strong" if m.group("strong") else "title" if m.group("title") else "weak"
         by = m.groupdict().get("by")
-        end_m = _SENT_END.search(text, m.end())
-        limit = min(end_m.start() if end_m else len(text), m.end() + 240)
+        end_m = _SENT_END.search(text, m.end(), m.end() + 240)
+        limit = end_m.start() if end_m else min(len(text), m.end() + 240)
         out.extend(_honour_list(text, m.end(), limit, kind, by, starts, v))
     return out
 
@@ -241,7 +241,8 @@ def honours_of(doc: Doc, text: str) -> list[HonourItem]:
 def _honour_list(text: str, pos: int, limit: int, kind: str, by: Optional[str], trigger_starts: list,
                  v: OutcomeVocabulary) -> list[HonourItem]:
     segment = text[pos:limit]
-    run = v.etc_run.match(segment)
+    first_clause = _CLAUSE_MARK.split(segment, 1)[0]
+    run = v.etc_run.match(segment) if "等" in first_clause and "、" in first_clause else None
     if run:  # "市妇联系统儿少、宣传、维权、办公室等工作先进集体荣誉": one title
         name = _STRIP_QUOTES.sub("", run.group(1)).strip()
         return [HonourItem(pos, pos + run.end(1), name, by, kind != "weak", True)] if len(name) <= 40 else []
@@ -410,7 +411,8 @@ def find_promotions(text: str, vocab: Optional[OutcomeVocabulary] = None) -> lis
         if out and re.fullmatch(r"[,、]?", text[out[-1][1]:m.start()]):
             out[-1] = (out[-1][0], m.end(), out[-1][2])  # "…召开…现场推进会,推广了我们的做法": one statement
             continue
-        sentence_start, clause_start = sentences.start_of(m.start()), clauses.start_of(m.start())
+        sentence_start = max(sentences.start_of(m.start()), m.start() - 120)
+        clause_start = max(clauses.start_of(m.start()), sentence_start)
         org = v.organisation.search(text, clause_start, m.end()) or v.organisation.search(text, sentence_start, m.end())
         out.append((m.start(), m.end(), org.group(0) if org else None))
     return out
@@ -454,8 +456,9 @@ def find_results(doc: Doc, vocab: Optional[OutcomeVocabulary] = None, text: Opti
     out, seen = [], set()
     for a, b in positions:
         cs = clauses.start_of(a)
-        ce_m = _CLAUSE_MARK.search(text, b)
-        ce = ce_m.start() if ce_m else len(text)
+        ce_m = _CLAUSE_MARK.search(text, b, b + 200)
+        ce = ce_m.start() if ce_m else min(len(text), b + 200)
+        cs = max(cs, a - 200)
         if (cs, ce) in seen:
             continue
         while cs < ce and text[cs].isspace():

@@ -72,6 +72,7 @@ _LEVEL_OF_SUFFIX = {"省": ("province",), "自治区": ("province",), "市": ("c
 _LEVEL_RANK = {"province": 1, "city": 2, "county": 3, "township": 4, "village": 5}
 # party congresses and plenums (十六大, 十九届五中全会): a time of national policy, not a programme
 _CONGRESS = re.compile(r"^(?:党的)?[一二三四五六七八九十]+(?:大|届[一二三四五六七八九]中全会)(?:精神)?$")
+_CURLY = re.compile("[“”]")
 _SEPARATOR_RUN = re.compile(f"[{re.escape(_SEPARATORS)}]+")
 _QUOTE_MARKS = re.compile(r"[“”‘’「」『』〝〞\"《》]")
 _QUOTES_SPACES = re.compile(r"[“”‘’\"\s]")
@@ -364,7 +365,7 @@ def _quoted_candidates(ctx: _Context, v: ProgrammeVocabulary) -> None:
 def _unclosed(text: str, after: int, core: str, v: ProgrammeVocabulary) -> bool:
     """Is an opening quote without a closing one a name ("“巧媳妇创业基地3个")? Only when no
     closing quote follows before the next opening one, and a count or a programme ending follows."""
-    nxt = re.compile("[“”]").search(text, after)
+    nxt = _CURLY.search(text, after, after + 400)
     if nxt and nxt.group(0) == "”":
         return False  # closed further on: a long quotation
     return bool(re.match(r"\d", text[after:after + 1]) or v.suffix.search(core[-4:]))
@@ -753,7 +754,9 @@ class _RegionReader:
             p = _place_before(ctx, a - 1)
         if p is not None:
             return p, 3
-        sent_start, clause_start = ctx.sentences.start_of(a), ctx.clauses.start_of(a)
+        # (a sentence is read back at most 200 characters: text without marks stays linear)
+        sent_start = max(ctx.sentences.start_of(a), a - 200)
+        clause_start = max(ctx.clauses.start_of(a), a - 200)
         # a list shares the place of its first name: "东胡社区的“三色教育”、阳光五点钟工程"
         if previous:
             prev, place, strength = previous[-1]
@@ -845,26 +848,39 @@ def _group(cands: list[_Candidate]) -> list[list[_Candidate]]:
             k = parent[k]
         return k
 
-    for i, short in enumerate(keys):
-        plain, loose = plain_of[short], loose_of[short]
-        if len(plain) < 2:
+    # pairs that may merge: a key that is a prefix or a suffix of another, or the same plain
+    # or loose form; found from each key's own prefixes and suffixes (linear, not pairwise)
+    rank = {k: i for i, k in enumerate(keys)}
+    pairs = set()
+    by_form: dict[tuple, list[str]] = defaultdict(list)
+    for k in keys:
+        for j in range(2, len(k)):
+            if k[:j] in rank:
+                pairs.add((k[:j], k))
+        for j in range(1, len(k) - 2):
+            if k[j:] in rank:
+                pairs.add((k[j:], k))
+        by_form["plain", plain_of[k]].append(k)
+        if len(loose_of[k]) >= 5:
+            by_form["loose", loose_of[k]].append(k)
+    for same in by_form.values():
+        pairs.update((a, b) for a, b in zip(same, same[1:]))
+    for short, long in sorted(pairs, key=lambda p: (rank[p[0]], rank[p[1]])):
+        if rank[long] < rank[short]:
+            short, long = long, short
+        plain, loose, lplain = plain_of[short], loose_of[short], plain_of[long]
+        if len(plain) < 2 or find(long) == find(short):
             continue
-        for long in keys[i + 1:]:
-            lplain = plain_of[long]
-            if plain not in lplain and (len(loose) < 5 or loose_of[long] != loose):
-                continue  # nothing in common (the usual case)
-            if find(long) == find(short):
-                continue
-            if lplain == plain:
-                parent[find(long)] = find(short)
-            elif long.endswith(short) and len(plain) >= 3 and not long[:-len(short)].endswith("·"):
-                parent[find(long)] = find(short)
-            elif loose_of[long] == loose and len(loose) >= 5:
-                parent[find(long)] = find(short)  # 12338热线接听日 / 12338妇女热线接听日
-            elif long.startswith(short) and not long[len(short):].startswith("·") \
-                    and (len(plain) >= 3 or len(lplain) - len(plain) <= 1) \
-                    and not _distinct_unit(by_key[short], by_key[long]):
-                parent[find(long)] = find(short)
+        if lplain == plain:
+            parent[find(long)] = find(short)
+        elif long.endswith(short) and len(plain) >= 3 and not long[:-len(short)].endswith("·"):
+            parent[find(long)] = find(short)
+        elif loose_of[long] == loose and len(loose) >= 5:
+            parent[find(long)] = find(short)  # 12338热线接听日 / 12338妇女热线接听日
+        elif long.startswith(short) and not long[len(short):].startswith("·") \
+                and (len(plain) >= 3 or len(lplain) - len(plain) <= 1) \
+                and not _distinct_unit(by_key[short], by_key[long]):
+            parent[find(long)] = find(short)
     groups: dict[str, list[_Candidate]] = defaultdict(list)
     for k in keys:
         groups[find(k)].extend(by_key[k])
