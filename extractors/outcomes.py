@@ -331,6 +331,8 @@ def _parse_item(text: str, s: int, e: int, v: OutcomeVocabulary):
     if etc is not None:
         raw, ended = raw[:etc], True
         e = s + etc
+    if raw.startswith(("各级", "各类")):  # "选树各级“最美家庭”162户": all levels, not one
+        s, raw = s + 2, raw[2:]
     lead = v.lead_count.match(raw)
     if lead and lead.end() < len(raw):
         s += lead.end()

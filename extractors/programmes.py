@@ -62,6 +62,7 @@ _VERB_COMPLEMENT = re.compile(r"(?:起来|出来|进去|进来|下去|上来|过
 # characters that may follow a weak ending (中心, 平台, 机制 …) that really ends a name
 _WEAK_FOLLOWERS = frozenset("的和与及等为是在中内里上已于并也还都就将以让使共正先累成挂揭建开启投被由")
 _COUNT_AFTER = re.compile(r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千]+)(?:余|多)?(?:个|支|家|所|处|名|户|场|期|项|座|间)")
+_COUNT_BEFORE = re.compile(r"(?:\d+|[一二两三四五六七八九十百千]+)(?:余|多)?(?:个|支|家|项|所|处|名|批)$")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
 _MEASURE = re.compile(r"(?:年|月|日|周|万|亿|元|%|岁|平方|公里|米)")
 _COUNT_TOKEN = re.compile(r"^(?:余|多)?(?:个|名|户|人|家|场|次|期|项|所|处|支|届)$")
@@ -507,8 +508,9 @@ def _suffix_candidates(ctx: _Context, v: ProgrammeVocabulary) -> None:
             start += 1
         if start > 0 and text[start - 1] in "”’」』\"":
             continue  # the name goes with the quote before it, judged there
-        if text[max(0, start - 1):start] == "等" or text[max(0, start - 2):start] in ("各类", "各项", "各种", "一批"):
-            continue  # "…等巾帼志愿服务特色项目": a category after a list
+        if text[max(0, start - 1):start] == "等" or text[max(0, start - 2):start] in ("各类", "各项", "各种", "一批") \
+                or _COUNT_BEFORE.search(text, max(0, start - 6), start):
+            continue  # "…等巾帼志愿服务特色项目", "7个签约项目": a category, not a name
         stem = text[start:s]
         if len(_norm(stem)) < 2 or v.count_lead.match(stem) or v.institution.search(stem) \
                 or re.search(r"[一二两三四五六七八九十\d]+大$", stem):

@@ -77,6 +77,11 @@ def test_selection_and_places_as_prefix():
     assert honours(text) == ["胶州市最美家庭", "青岛市十大最美家庭", "全国五好文明家庭", "最美伴侣"]
 
 
+def test_models_chosen_and_held_up():
+    text = "常态化开展寻找“最美家庭”活动,培育选树各级“最美家庭”162户、“优秀书香家庭”44户。"
+    assert honours(text) == ["最美家庭", "优秀书香家庭"]
+
+
 def test_year_before_a_title_stays():
     assert honours("切实保护妇女儿童权益,获评2020年度全国巾帼文明岗。") == ["2020年度全国巾帼文明岗"]
 

@@ -201,6 +201,7 @@ def test_titles_of_documents_newspapers_and_talks_are_not_programmes(nlp, text):
     "与中国科学院大学教育基金深度合作。",
     "探索创新经营模式,为妇女们提供政策、生产、技术的支持。",
     "新开铺街道工委书记等优秀女性、区疾控中心等3个单位荣获市级表彰。",
+    "经过初评、筛选、复评等程序,共有7个签约项目、15个公益项目入选。",
 ])
 def test_generic_phrases_counts_and_organisations_are_not_programmes(nlp, text):
     assert names(run(nlp, text)) == []
