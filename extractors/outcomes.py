@@ -98,7 +98,8 @@ def vocabulary() -> OutcomeVocabulary:
         promotion=re.compile("|".join(f"(?:{p})" for p in data["promotion_patterns"])),
         media_verb=re.compile(_alt(data["media_verbs"])),
         outlet=re.compile(outlet),
-        organisation=re.compile(rf"(?:全国|国家|[{_CJK}Xx]{{2,8}}?(?:省|市|县|区|州|镇|乡|街道)|省|市|县|区|州)?(?:妇联|妇女联合会|妇女儿童工作委员会|人民政府|政府|党委|[省市县区]委|民政部|[{_CJK}]{{1,4}}(?:部|厅|局)|领导小组)"),
+        organisation=re.compile(rf"(?:全国|国家|[{_CJK}Xx]{{2,8}}?(?:省|市|县|区|州|镇|乡|街道)|省|市|县|区|州)?"
+                                rf"(?:{_alt(data['bodies'])}|[{_CJK}]{{1,4}}(?:{_alt(data['body_endings'])}))"),
         result_cue=re.compile(_alt(data["result_cues"])),
         number=re.compile(rf"\d+(?:\.\d+)?(?:万|亿)?(?:余|多)?(?:{units}|%|元|万元|亿元)"),
     )

@@ -54,13 +54,9 @@ _MULTI_PART = re.compile(rf"[、,;,;]|[{_CJK}]\s+[{_CJK}]")
 # in conversion, 吉象?芳华), or the particles and pronouns of a spoken sentence
 _SPEECH = re.compile(r"[。…]|[!?]$|[吗呢吧啊呀]$|^(?:我|我们|你|你们|咱们)[^为]")
 _SPOKEN = re.compile(r"就在|就是|都是|都在|才能|才会|能够|要[把让]|[吗呢吧]|了$|[^为]我们?[^为]|你们?|咱们")
-# "从“单行道”优化为“双行道”", "从“要我做”到“我要做”": a change of manner, not names
-_CONTRAST = re.compile(r"(?:从|由|变)[“\"‘]([^”\"’\n]{1,16})[”\"’](?:到|为|变为|优化为|转变为|升级为|变成)[“\"‘]([^”\"’\n]{1,16})[”\"’]")
 _SEPARATORS = "·・+?-—"
 _KEY_PUNCT = re.compile(r"[\s\"'“”‘’「」『』《》〈〉()（）\[\]【】<>.,，、。:：;；!！？\-_/]+")
 _VERB_COMPLEMENT = re.compile(r"(?:起来|出来|进去|进来|下去|上来|过来|[来去])$")
-# characters that may follow a weak ending (中心, 平台, 机制 …) that really ends a name
-_WEAK_FOLLOWERS = frozenset("的和与及等为是在中内里上已于并也还都就将以让使共正先累成挂揭建开启投被由")
 _COUNT_AFTER = re.compile(r"(?:\d+(?:\.\d+)?|[一二两三四五六七八九十百千]+)(?:余|多)?(?:个|支|家|所|处|名|户|场|期|项|座|间)")
 _COUNT_BEFORE = re.compile(r"(?:\d+|[一二两三四五六七八九十百千]+)(?:余|多)?(?:个|支|家|项|所|处|名|批)$")
 _NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -78,11 +74,9 @@ _SEPARATOR_RUN = re.compile(f"[{re.escape(_SEPARATORS)}]+")
 _QUOTE_MARKS = re.compile(r"[“”‘’「」『』〝〞\"《》]")
 _QUOTES_SPACES = re.compile(r"[“”‘’\"\s]")
 _SPACE_RUN = re.compile(r"\s{2,}")
-_SERVED = re.compile("妇女|儿童|家庭|农村|城乡|女性")
 _PLACE_PREFIX = re.compile(rf"^[{_CJK}]{{2,6}}?(?:省|市|县|区|州|盟|旗|镇|乡|街道)(?=[{_CJK}]{{3}})")
 _CLAUSE_END = "。;!?\n,"
 _SENTENCE_END = "。;!?\n"
-_TITLES = frozenset("主席 副主席 书记 副书记 主任 副主任 会长 部长 局长 县长 市长 镇长 村长 社长 站长 同志 负责人 专干 委员".split())
 
 
 def _alt(words) -> str:
@@ -120,6 +114,10 @@ class ProgrammeVocabulary:
     contrast_pairs: tuple
     institution: re.Pattern
     appositive: re.Pattern
+    contrast: re.Pattern          # "从“A”到“B”": a change of manner, not names
+    officer_titles: frozenset
+    served: re.Pattern
+    weak_followers: frozenset
     max_extension: int
 
 
@@ -166,6 +164,11 @@ def vocabulary() -> ProgrammeVocabulary:
         contrast_pairs=tuple((a, b) for a, b in data["contrast_pairs"]),
         institution=re.compile(_alt(data["institutions"])),
         appositive=re.compile(rf"(?:{_alt(data['appositive_heads'])})——(?:(?P<quote>[“\"])|(?P<name>[{_CJK}A-Za-z0-9·()]{{2,18}})(?=[,。;!?、\n]))"),
+        contrast=re.compile(r"(?:从|由|变)[“\"‘]([^”\"’\n]{1,16})[”\"’](?:" + _alt(data["contrast_links"])
+                            + r")[“\"‘]([^”\"’\n]{1,16})[”\"’]"),
+        officer_titles=frozenset(data["officer_titles"]),
+        served=re.compile(_alt(data["served_groups"])),
+        weak_followers=frozenset(data["weak_followers"]),
         max_extension=int(data["max_extension"]),
     )
 
@@ -324,7 +327,7 @@ def _in_honour(ctx: _Context, a: int, b: int) -> bool:
 def _quoted_candidates(ctx: _Context, v: ProgrammeVocabulary) -> None:
     text = ctx.text
     chain: list[_Candidate] = []
-    contrasts = {m.start(g) for m in _CONTRAST.finditer(text) for g in (1, 2)}
+    contrasts = {m.start(g) for m in v.contrast.finditer(text) for g in (1, 2)}
     for m in v.quoted.finditer(text):
         if m.start() + 1 in contrasts:
             ctx.taken.append((m.start(), m.end()))
@@ -501,7 +504,7 @@ def _suffix_candidates(ctx: _Context, v: ProgrammeVocabulary) -> None:
         if v.suffix_blocker.match(text, e) or _COUNT_AFTER.match(text, e):
             continue  # 工程帮扶, 项目建设, 中心工作; "巾帼志愿服务队19332支": a kind of thing counted
         if m.group(0) not in v.strong_suffixes and e < len(text) and _HAS_CJK.match(text[e]) \
-                and text[e] not in _WEAK_FOLLOWERS:
+                and text[e] not in v.weak_followers:
             continue  # "…服务中心工程建设…", "…服务中心提升打造": a weak ending inside a longer phrase
         start = _walk_left(ctx, v, s)
         while start < s and text[start] in "与和及":
@@ -538,7 +541,7 @@ def _walk_left(ctx: _Context, v: ProgrammeVocabulary, s: int) -> int:
             if not tok:
                 i -= 1
                 continue
-        if ts < floor or not tok or not _name_like(tok) or tok in v.left_stops or tok in _TITLES:
+        if ts < floor or not tok or not _name_like(tok) or tok in v.left_stops or tok in v.officer_titles:
             break
         if _COUNT_TOKEN.match(tok) or _NUMBER.fullmatch(tok) and _count_follows(ctx, i + 1):
             break
@@ -840,7 +843,8 @@ def _group(cands: list[_Candidate]) -> list[list[_Candidate]]:
     for c in cands:
         by_key[c.sep_key].append(c)
     plain_of = {k: k.replace("·", "") for k in by_key}
-    loose_of = {k: _loose(p) for k, p in plain_of.items()}
+    served = vocabulary().served
+    loose_of = {k: served.sub("", p) for k, p in plain_of.items()}
     keys = sorted(by_key, key=lambda k: len(plain_of[k]))
     parent = {k: k for k in keys}
 
@@ -878,7 +882,7 @@ def _group(cands: list[_Candidate]) -> list[list[_Candidate]]:
         elif long.endswith(short) and len(plain) >= 3 and not long[:-len(short)].endswith("·"):
             parent[find(long)] = find(short)
         elif loose_of[long] == loose and len(loose) >= 5:
-            parent[find(long)] = find(short)  # 12338热线接听日 / 12338妇女热线接听日
+            parent[find(long)] = find(short)  # 12338热线接听日 / 12338妇女热线接听日: only the people served differ
         elif long.startswith(short) and not long[len(short):].startswith("·") \
                 and (len(plain) >= 3 or len(lplain) - len(plain) <= 1) \
                 and not _distinct_unit(by_key[short], by_key[long]):
@@ -887,11 +891,6 @@ def _group(cands: list[_Candidate]) -> list[list[_Candidate]]:
     for k in keys:
         groups[find(k)].extend(by_key[k])
     return [sorted(g, key=lambda c: c.start) for g in groups.values()]
-
-
-def _loose(key: str) -> str:
-    """A key without the words of the people served (妇女, 儿童 …), to merge variants."""
-    return _SERVED.sub("", key)
 
 
 def _distinct_unit(base: list[_Candidate], compound: list[_Candidate]) -> bool:
