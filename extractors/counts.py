@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import itertools
 import re
 from decimal import Decimal, InvalidOperation
 from importlib import resources
@@ -29,9 +30,9 @@ from typing import NamedTuple, Optional, Union
 
 import cn2an
 import yaml
-from spacy.attrs import ORTH, SPACY
+from spacy.attrs import IDX, ORTH, SPACY
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 from schemas import Count
 
@@ -133,8 +134,8 @@ def context() -> dict:
             for o, c in pairs)),
         "clause_end": re.compile(f"[{clause}]"),
         "actions": set(actions),
-        "action_re": re.compile("|".join(map(re.escape, actions))),
         # linking words at the end of the text before a count, matched on the reversed text
+        "action_re": re.compile("|".join(map(re.escape, actions))),
         "linking_reversed": re.compile(f"(?:{'|'.join(re.escape(w[::-1]) for w in linking)})+"),
         "object_stops": set(data["object_stops"]) | set(actions) | set(data["time_words"]),
         # verbs inside a longer token (共培养): only words of two characters or more
@@ -186,16 +187,21 @@ def _number(s: str) -> Union[int, Decimal, None]:
 
 def _value(m: re.Match, voc: dict) -> Optional[tuple[Union[int, Decimal], bool]]:
     """(value, is_range) of a pattern match; None when the number does not parse."""
-    base = _number(m.group("num"))
+    num, _, num2, mult, _, mult2, _, _ = m.groups()
+    return _value_of(num, num2, mult + mult2, voc)
+
+
+def _value_of(num: str, num2: Optional[str], mults: str, voc: dict) -> Optional[tuple[Union[int, Decimal], bool]]:
+    base = int(num) if num.isdigit() else _number(num)
     if base is None:
         return None
     is_range = False
-    if m.group("num2"):
-        upper = _number(m.group("num2"))
+    if num2:
+        upper = _number(num2)
         if upper is None or upper <= base:
             return None
         is_range = True
-    for ch in m.group("mult") + m.group("mult2"):
+    for ch in mults:
         base *= voc["multipliers"][ch]
     return base, is_range
 
@@ -299,7 +305,7 @@ def _read_suffix(norm: str, end: int, voc: dict) -> tuple[int, bool]:
 
 def _candidate(norm: str, text: str, m: re.Match, voc: dict, ctx: dict, names: "_Names") -> Optional[ParsedCount]:
     """Apply the context rules to one pattern match; a ParsedCount or None."""
-    num, unit = m.group("num", "unit")
+    num, _, num2, mult, infix, mult2, unit, paren = m.groups()
     start, end = m.span()
     chinese = not num[0].isdigit()
     if start:
@@ -316,11 +322,9 @@ def _candidate(norm: str, text: str, m: re.Match, voc: dict, ctx: dict, names: "
         return None
     if chinese and lead and norm.endswith(ctx["ordinal_prefixes_chinese"], max(0, lead - 4), lead):
         return None
-    ustart = m.start("unit")
-    paren = m.group("paren")
     # the unit starts a longer word: 12023家庭, 所有, 次日
     blocked = voc["blocked"].get(unit)
-    if blocked and not paren and norm.startswith(blocked, ustart):
+    if blocked and not paren and norm.startswith(blocked, m.start("unit")):
         return None
     # durations (4个多月, 3个工作日), sessions (六次执委会), one-to-one (1对1)
     if unit in ctx["duration_after"] and ctx["duration_after"][unit].match(norm, end):
@@ -330,12 +334,14 @@ def _candidate(norm: str, text: str, m: re.Match, voc: dict, ctx: dict, names: "
     # 1对1, 1户1档, 1村1品: a pattern of one-to-one, not a count
     if end < len(norm) and (norm[end].isdigit() or norm[end] in "一1") and num in ("1", "一"):
         return None
-    parsed = _value(m, voc)
+    parsed = _value_of(num, num2, mult + mult2, voc)
     if parsed is None:
         return None
     value, is_range = parsed
-    approx = is_range or bool(m.group("infix"))
+    approx = is_range or bool(infix)
     vague = False
+    if paren:
+        unit += "次"
     # approximation marks before the number: 近5000人, 逾千万元, 上千名
     pstart = start
     pm = voc["prefix_re"].search(norm, max(0, lead - 3), lead) if lead else None
@@ -361,14 +367,13 @@ def _candidate(norm: str, text: str, m: re.Match, voc: dict, ctx: dict, names: "
             # a bare 千/万 without a mark belongs to a slogan: 千名农家女, 万名党员进党校, 千家万户
             return None
         if (not digits & BIG_MAGNITUDES and not approx and value < ctx["cn_any_unit_from"]
-                and _unit(m) not in ctx["cn_units"] and not norm.startswith(ctx["cn_concrete"], end)):
+                and unit not in ctx["cn_units"] and not norm.startswith(ctx["cn_concrete"], end)):
             # 三个关键, 三项职责, 两个孩子: list items and description, not statistics (but
             # 三名, 两户, 五所学校, 十二个乡镇, and 二十余家 with its approximation mark are)
             return None
     if names.covers(pstart, end):
         return None
-    return ParsedCount(text=text[pstart:end], value=_float(value), unit=_unit(m), approx=approx,
-                       start=pstart, end=end, vague=vague)
+    return ParsedCount(text[pstart:end], float(value), unit, approx, pstart, end, vague)
 
 
 class _Names:
@@ -390,39 +395,71 @@ class _Names:
 # ---------------------------------------------------------------- object and action
 
 class _Tokens:
-    """Token boundaries of a Doc (jieba words), for clipping words to a window of characters."""
+    """The text of a Doc and the character offsets of its words (jieba tokens).
 
-    def __init__(self, doc: Doc, n: int):
-        self.starts = doc.to_array("IDX").tolist() if len(doc) else []
-        self.n = n
+    The text is joined from the token strings when no token has a trailing space (jieba docs
+    never do): `Doc.text` makes a Token object per token and is slower."""
+
+    def __init__(self, doc: Doc):
+        self.starts = doc.to_array(IDX).tolist() if len(doc) else []
+        if len(doc) and not doc.to_array(SPACY).any():
+            strings = doc.vocab.strings
+            self.text = "".join([strings[o] for o in doc.to_array(ORTH).tolist()])
+        else:
+            self.text = doc.text
+        self.n = len(self.text)
 
     def is_boundary(self, offset: int) -> bool:
-        """Does a token start (or the text end) at `offset`?"""
+        """Does a word start (or the text end) at character `offset`?"""
         if offset >= self.n:
             return True
         i = bisect.bisect_left(self.starts, offset)
         return i < len(self.starts) and self.starts[i] == offset
 
-    def pieces(self, lo: int, hi: int) -> list[tuple[int, int]]:
-        """Tokens overlapping [lo, hi), clipped to it, in order."""
-        starts, n = self.starts, len(self.starts)
-        i = bisect.bisect_right(starts, lo) - 1
-        if i < 0:
-            i = 0
-        out = []
-        while i < n:
+    def word(self, i: int) -> str:
+        """Token `i` (with its trailing space, if any)."""
+        return self.text[self.starts[i]:self.starts[i + 1] if i + 1 < len(self.starts) else self.n]
+
+    def span(self, doc: Doc, start: int, end: int, label: str) -> Span:
+        """The Span of the tokens overlapping characters [start, end) (start < end)."""
+        return Span(doc, self.index(start), self.index(end - 1) + 1, label=label)
+
+    def index(self, offset: int) -> int:
+        """Index of the token holding character `offset` (len(words) at the end of the text)."""
+        return bisect.bisect_right(self.starts, offset) - 1 if offset < self.n else len(self.starts)
+
+    def after(self, offset: int, hi: int):
+        """(start, word) for the words from `offset` up to `hi`, the first one cut at `offset`."""
+        i = self.index(offset)
+        starts = self.starts
+        while 0 <= i < len(starts) and starts[i] < hi:
             a = starts[i]
-            if a >= hi:
-                break
+            w = self.word(i)
+            if a < offset:
+                w, a = w[offset - a:], offset
+            if a + len(w) > hi:
+                w = w[:hi - a]
+            yield a, w
             i += 1
-            b = starts[i] if i < n else self.n
+
+    def before(self, offset: int, lo: int):
+        """(start, word) for the words before `offset` down to `lo`, nearest first, cut at both ends."""
+        if offset <= lo:
+            return
+        i = self.index(offset - 1)
+        starts = self.starts
+        while i >= 0:
+            a = starts[i]
+            w = self.word(i)
+            if a + len(w) > offset:
+                w = w[:offset - a]
             if a < lo:
-                a = lo
-            if b > hi:
-                b = hi
-            if a < b:
-                out.append((a, b))
-        return out
+                w, a = w[lo - a:], lo
+            if w:
+                yield a, w
+            if a <= lo:
+                return
+            i -= 1
 
 
 @functools.lru_cache(maxsize=1)
@@ -434,6 +471,7 @@ def jieba_verbs() -> frozenset:
 
 
 _CJK_WORD = re.compile("[\u3400-\u9fff]+")
+_NON_WORD = re.compile(r"[\W_]")
 
 
 def _is_word(w: str) -> bool:
@@ -447,49 +485,34 @@ def _fit(words: list[str], limit: int, keep_end: bool) -> str:
     return "".join(words)
 
 
-class _Quoted(str):
-    """A quoted name among the words after a count: kept whole, whatever its length."""
-
-
-def _after_words(norm: str, end: int, hi: int, tokens: _Tokens, ctx: dict) -> list[str]:
-    """Words after a count; a short quoted name (“新农村·新生活”) is one word."""
-    opening = ctx["closing_quote"]
-    words, pieces, i = [], tokens.pieces(end, min(hi, end + 24)), 0
-    while i < len(pieces):
-        a, b = pieces[i]
-        w = norm[a:b]
-        if w in opening:
-            close = norm.find(opening[w], b, min(hi, b + 24))
-            if close < 0:
-                break
-            words.append(_Quoted(re.sub(r"[\W_]", "", norm[b:close])))
-            while i < len(pieces) and pieces[i][0] <= close:
-                i += 1
-            continue
-        words.append(w)
-        i += 1
-    return words
-
-
 def count_object(norm: str, start: int, end: int, clause: tuple[int, int], tokens: _Tokens, ctx: dict) -> Optional[str]:
     """What is counted: the noun phrase right after the count (481名妇女), else the one
     right before it (村妇联副主席36名, 创业贷款5666万元); None when neither is there."""
-    stops, limit = ctx["object_stops"], ctx["object_max"]
+    stops, limit, verbs = ctx["object_stops"], ctx["object_max"], jieba_verbs()
     lo, hi = clause
-    words = _after_words(norm, end, hi, tokens, ctx)
-    # a relative clause before 的: 18户符合条件的农村妇女, 50余名在生产经营中遇到困难的创业女性
-    if words and words[0].startswith(ctx["modifier_verbs"]) and "的" in words[:8]:
-        words = words[words.index("的") + 1:]
+    quoted = ""
+    words = tokens.after(end, min(hi, end + 24))
+    first = next(words, None)
+    if first:
+        words = itertools.chain((first,), words)
+    if first and first[1] in ctx["closing_quote"]:  # 100场“新农村·新生活”培训班: the name, then nouns
+        a = first[0]
+        close = norm.find(ctx["closing_quote"][first[1]], a + 1, min(hi, a + 25))
+        quoted = _NON_WORD.sub("", norm[a + 1:close]) if close >= 0 else ""
+        words = tokens.after(close + 1, min(hi, close + 9)) if quoted else ()
+    elif first and first[1].startswith(ctx["modifier_verbs"]):
+        # a relative clause before 的: 18户符合条件的农村妇女, 50余名在生产经营中遇到困难的创业女性
+        de = norm.find("的", first[0], min(hi, first[0] + 16))
+        if de >= 0:
+            words = tokens.after(de + 1, min(hi, de + 17))
     picked: list[str] = []
-    verbs = jieba_verbs()
-    for w in words:
-        if not (isinstance(w, _Quoted) and w) and (not _is_word(w) or w in stops or w in verbs or w == "的"):
+    for _, w in words:
+        if not _is_word(w) or w in stops or w in verbs or w == "的":
             break
         picked.append(w)
-    if picked and isinstance(picked[0], _Quoted):  # 100场“新农村·新生活”培训班
-        after = picked[0] + _fit(picked[1:], limit - min(len(picked[0]), limit - 4), keep_end=False)
-    else:
-        after = _fit(picked, limit, keep_end=True)
+        if len(picked) == 6:
+            break
+    after = quoted + _fit(picked, limit - min(len(quoted), limit - 4), keep_end=not quoted)
     if len(after) >= 2 or after in ctx["single_char_objects"]:
         return after
     # before the number: strip linking words (达, 共计, 为 …); a quoted name right before it
@@ -499,15 +522,14 @@ def count_object(norm: str, start: int, end: int, clause: tuple[int, int], token
     linking = ctx["linking_reversed"].match(left[::-1])
     if linking:
         left = left[:len(left) - linking.end()]
-    quoted = ctx["quoted_tail"].search(left) if left.endswith(ctx["closing_quotes"]) else None
-    if quoted:
-        name = re.sub(r"[\W_]", "", next(g for g in quoted.groups() if g))
+    if left.endswith(ctx["closing_quotes"]):
+        m = ctx["quoted_tail"].search(left)
+        name = _NON_WORD.sub("", next(g for g in m.groups() if g)) if m else ""
         if name:
             return name
     left = left.rstrip(ctx["quote_chars"])
     picked = []
-    for a, b in reversed(tokens.pieces(window, window + len(left))):
-        w = norm[a:b]
+    for _, w in tokens.before(window + len(left), window):
         if not _is_word(w):
             break
         hits = list(ctx["stop_re"].finditer(w)) if len(w) > 2 else []
@@ -521,66 +543,83 @@ def count_object(norm: str, start: int, end: int, clause: tuple[int, int], token
             picked.insert(0, rest)
             break
         picked.insert(0, w)  # 救助金, 宣传册: a compound noun that starts with a verb
+        if len(picked) == 6:
+            break
     before = _fit(picked, limit, keep_end=True)
     return before or after or None
 
 
-def count_action(norm: str, start: int, end: int, clause: tuple[int, int], sentence: tuple[int, int],
-                 tokens: _Tokens, ctx: dict) -> Optional[str]:
+class _Actions:
+    """Where the action words (培训, 走访慰问 …) stand in a text: found once per text by one
+    regex pass; a match counts only where it starts and ends at word boundaries."""
+
+    def __init__(self, norm: str, tokens: _Tokens, ctx: dict):
+        self.starts, self.ends, self.words = [], [], []
+        for m in ctx["action_re"].finditer(norm):
+            self.starts.append(m.start())
+            self.ends.append(m.end())
+            self.words.append(m.group())
+        self.tokens = tokens
+
+    def _whole(self, i: int) -> bool:
+        return self.tokens.is_boundary(self.starts[i]) and self.tokens.is_boundary(self.ends[i])
+
+    def last_before(self, offset: int, lo: int) -> Optional[str]:
+        """The nearest action ending by `offset` and starting at or after `lo`."""
+        i = bisect.bisect_right(self.starts, offset) - 1
+        while i >= 0 and self.starts[i] >= lo:
+            if self.ends[i] <= offset and self._whole(i):
+                return self.words[i]
+            i -= 1
+        return None
+
+    def first_after(self, offset: int, hi: int) -> Optional[str]:
+        """The first action starting at or after `offset` and ending by `hi`."""
+        i = bisect.bisect_left(self.starts, offset)
+        while i < len(self.starts) and self.ends[i] <= hi:
+            if self._whole(i):
+                return self.words[i]
+            i += 1
+        return None
+
+
+def count_action(start: int, end: int, clause: tuple[int, int], sentence: tuple[int, int],
+                 actions: _Actions) -> Optional[str]:
     """The governing verb: the nearest action word before the count in its clause, else the
-    first after it in its clause, else the nearest before it in its sentence. Only whole
-    words count (联系 is not read out of 妇联系统)."""
-    rx, whole = ctx["action_re"], tokens.is_boundary
-
-    def last_before(lo: int) -> Optional[str]:
-        found = None
-        for m in rx.finditer(norm, max(lo, start - 40), start):
-            if whole(m.start()) and whole(m.end()):
-                found = m.group(0)
-        return found
-
-    found = last_before(clause[0])
-    if found:
-        return found
-    for m in rx.finditer(norm, end, clause[1]):
-        if whole(m.start()) and whole(m.end()):
-            return m.group(0)
-    return last_before(sentence[0])
+    first after it in its clause, else the nearest before it in its sentence (within 40
+    characters). Whole words only: 联系 is not read out of 妇联系统."""
+    lo = max(clause[0], start - 40)
+    return (actions.last_before(start, lo)
+            or actions.first_after(end, min(clause[1], end + 40))
+            or actions.last_before(lo, max(sentence[0], start - 40)))
 
 
-def _clause(marks: list[int], start: int, end: int, sentence: tuple[int, int]) -> tuple[int, int]:
-    """(start, end) of the clause holding [start, end): between the clause marks around it,
-    within its sentence. `marks` are the sorted offsets of the clause marks of the text."""
-    i = bisect.bisect_left(marks, start)
-    lo = marks[i - 1] + 1 if i else sentence[0]
-    j = bisect.bisect_left(marks, end)
-    hi = marks[j] if j < len(marks) else sentence[1]
-    return max(lo, sentence[0]), min(hi, sentence[1])
+def _clause(norm: str, start: int, end: int, sentence: tuple[int, int], ctx: dict) -> tuple[int, int]:
+    """(start, end) of the clause holding [start, end): between the clause marks (, ; : 、 …)
+    around it, within its sentence."""
+    lo, hi = sentence
+    m = ctx["clause_end"].search(norm[lo:start][::-1])
+    if m:
+        lo = start - m.start()
+    m = ctx["clause_end"].search(norm, end, hi)
+    return lo, (m.start() if m else hi)
 
 
 # ---------------------------------------------------------------- the component
 
-def doc_text(doc: Doc) -> str:
-    """`doc.text`, rebuilt from the token strings when no token has a trailing space (jieba
-    docs never do): `Doc.text` makes a Token object per token and is about 3x slower."""
-    if not len(doc) or doc.to_array(SPACY).any():
-        return doc.text
-    orths = doc.to_array(ORTH).tolist()
-    strings = doc.vocab.strings
-    text_of = {o: strings[o] for o in set(orths)}
-    return "".join(map(text_of.__getitem__, orths))
-
-
 def doc_counts(doc: Doc) -> list[Count]:
     """The counts of a Doc as schemas.Count records (uses doc._.sentences when set)."""
-    text = doc_text(doc)
+    return _doc_counts(doc, _Tokens(doc))
+
+
+def _doc_counts(doc: Doc, tokens: _Tokens) -> list[Count]:
+    text = tokens.text
     norm = normalise(text)
     found = _find_counts(norm, text)
     if not found:
         return []
     ctx = context()
-    marks = [m.start() for m in ctx["clause_end"].finditer(norm)]
-    tokens = _Tokens(doc, len(text))
+    actions = _Actions(norm, tokens, ctx)
     # doc._.sentences as fed_sentences sets it; looked up by bisection once per count
     # (the same result as extractors.sentences.sentence_at, without rebuilding its index each call)
     sentences = doc._.sentences or [(0, len(text))]
@@ -588,7 +627,7 @@ def doc_counts(doc: Doc) -> list[Count]:
     out, prev_end = [], 0
     for c in found:
         sent = sentences[max(0, bisect.bisect_right(starts, c.start) - 1)]
-        clause = _clause(marks, c.start, c.end, sent)
+        clause = _clause(norm, c.start, c.end, sent, ctx)
         # two counts side by side (2400多笔3600多万元): the second's object is not read out of the first
         near = (max(clause[0], prev_end), clause[1])
         obj = count_object(norm, c.start, c.end, near, tokens, ctx)
@@ -596,7 +635,7 @@ def doc_counts(doc: Doc) -> list[Count]:
             obj = out[-1].object
         out.append(Count(
             text=c.text, value=c.value, unit=c.unit, approx=c.approx, object=obj,
-            action=count_action(norm, c.start, c.end, clause, sent, tokens, ctx),
+            action=count_action(c.start, c.end, clause, sent, actions),
             start=c.start, end=c.end, sentence=text[sent[0]:sent[1]]))
         prev_end = c.end
     return out
@@ -605,10 +644,11 @@ def doc_counts(doc: Doc) -> list[Count]:
 @Language.component("fed_counts", requires=["doc._.sentences"], assigns=["doc._.counts", "doc.spans"])
 def fed_counts(doc: Doc) -> Doc:
     """Set doc._.counts (schemas.Count list) and doc.spans["counts"] (label: the unit)."""
-    counts = doc_counts(doc)
+    tokens = _Tokens(doc)
+    counts = _doc_counts(doc, tokens)
     doc._.counts = counts
-    # what extractors.spans.set_spans does, minus its per-span `len(doc.text)`, which rebuilds
-    # the text from every token and makes a long document quadratic (reported to its owner)
-    spans = (doc.char_span(c.start, c.end, label=c.unit, alignment_mode="expand") for c in counts)
-    doc.spans["counts"] = [s for s in spans if s is not None]
+    # what extractors.spans.set_spans does (spans widened to whole tokens), without its
+    # per-span `len(doc.text)`, which rebuilds the text from every token and makes a long
+    # document quadratic (reported to its owner)
+    doc.spans["counts"] = [tokens.span(doc, c.start, c.end, c.unit) for c in counts]
     return doc
