@@ -116,6 +116,7 @@ def context() -> dict:
     return {
         "ordinal_prefixes": tuple(data["ordinal_prefixes"]),
         "ordinal_prefixes_chinese": tuple(data["ordinal_prefixes_before_chinese_numeral"]),
+        "page_counter": re.compile("(?:" + "|".join(map(re.escape, data["page_counters"])) + r")(?:(?:量|数|次数)\s*[:：]?|\s*[:：])\s*$"),
         # after the unit, an optional 多/余/半 then a time word: 4个多月
         "duration_after": {k: re.compile("[多余半]?(?:" + "|".join(map(re.escape, v)) + ")")
                            for k, v in data["duration_after_unit"].items()},
@@ -210,8 +211,6 @@ def _unit(m: re.Match) -> str:
     return m.group("unit") + ("次" if m.group("paren") else "")
 
 
-_float = float
-
 
 # ---------------------------------------------------------------- one count
 
@@ -239,7 +238,7 @@ def parse_count(text: str) -> Optional[ParsedCount]:
     m = voc["percent_words"].fullmatch(core)
     if m:
         value = _percent_words_value(m.group("num"))
-        return None if value is None else ParsedCount(span[0], _float(value), "%", False, span[1], span[2])
+        return None if value is None else ParsedCount(span[0], float(value), "%", False, span[1], span[2])
     prefix = voc["prefix_start_re"].match(core)
     for skip in ([prefix.end()] if prefix else []) + [0]:
         m = voc["pattern"].match(core, skip)
@@ -252,7 +251,7 @@ def parse_count(text: str) -> Optional[ParsedCount]:
         num = m.group("num")
         vague = not num[0].isdigit() and bool(set(num) & voc["vague"])
         approx = bool(skip) or is_range or vague or bool(m.group("infix")) or m.end() < len(core)
-        return ParsedCount(span[0], _float(value), _unit(m), approx, span[1], span[2], vague)
+        return ParsedCount(span[0], float(value), _unit(m), approx, span[1], span[2], vague)
     return None
 
 
@@ -293,7 +292,7 @@ def _find_counts(norm: str, text: str) -> list[ParsedCount]:
             if value is None or names.covers(m.start(), m.end()):
                 continue
             end, approx = _read_suffix(norm, m.end(), voc)
-            out.append(ParsedCount(text[m.start():end], _float(value), "%", approx, m.start(), end))
+            out.append(ParsedCount(text[m.start():end], float(value), "%", approx, m.start(), end))
         out.sort(key=lambda c: c.start)
     return out
 
@@ -321,6 +320,9 @@ def _candidate(norm: str, text: str, m: re.Match, voc: dict, ctx: dict, names: "
     if lead and norm.endswith(ctx["ordinal_prefixes"], max(0, lead - 4), lead):
         return None
     if chinese and lead and norm.endswith(ctx["ordinal_prefixes_chinese"], max(0, lead - 4), lead):
+        return None
+    # a page's view counter: 点击:356次, 浏览量 1200 次
+    if lead and ctx["page_counter"].search(norm, max(0, lead - 6), lead):
         return None
     # the unit starts a longer word: 12023家庭, 所有, 次日
     blocked = voc["blocked"].get(unit)

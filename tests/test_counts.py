@@ -228,6 +228,11 @@ def test_count_inside_a_quoted_name_or_title_is_not_a_count(nlp):
     assert [(c.value, c.object) for c in cs] == [(2, "巾帼文明岗"), (25, "先进基层妇女组织")]
 
 
+def test_page_view_counters(nlp):
+    assert values(nlp, "发布时间:2023-03-08 点击:356次 浏览量 1200 次") == []
+    assert values(nlp, "开展亲子阅读300余场次。") == [(300, "场次")]
+
+
 def test_ages(nlp):
     assert values(nlp, "在农村开展了子女与60岁以上父母签订赡养协议活动,村妇代会主任平均年龄45岁,二宝4岁上幼儿园了。") == []
 
