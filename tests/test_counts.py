@@ -293,6 +293,19 @@ def test_chinese_numerals_round_trip(n):
     assert p is not None and p.value == n
 
 
+CHINESE_NUMERAL = st.text(st.sampled_from(list("零〇一二两三四五六七八九壹贰叁肆伍陆柒捌玖拾佰仟十百千万亿几数点")),
+                          min_size=1, max_size=12)
+
+
+@settings(max_examples=300, deadline=None)
+@given(CHINESE_NUMERAL, UNITS)
+def test_malformed_chinese_numerals_never_raise(numeral, unit):
+    p = parse_count(numeral + unit)
+    assert p is None or (p.value >= 0 and p.unit == unit)
+    for c in find_counts(f"培训{numeral}{unit}。"):
+        assert c.value >= 0
+
+
 GENRE = st.sampled_from(list("妇联县市镇村社区名户人次元万亿余多近逾超约个项届年月日第以上下左右几数百千十两一二三"
                              "“”《》()%,。、;:0123456789.-~至 \n"))
 TEXT = st.text(st.one_of(GENRE, st.characters()), max_size=200)
