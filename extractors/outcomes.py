@@ -22,10 +22,10 @@ from importlib import resources
 from typing import Optional
 
 import yaml
-from spacy.attrs import ORTH, SPACY
 from spacy.language import Language
 from spacy.tokens import Doc
 
+from extractors.spans import doc_text, set_spans
 from schemas import Outcome
 
 _CJK = "\u4e00-\u9fff"
@@ -84,7 +84,7 @@ def vocabulary() -> OutcomeVocabulary:
               f"|[{_CJK}]{{2,4}}网(?=[、,和及等与])")
     return OutcomeVocabulary(
         triggers=re.compile(triggers),
-        trigger_initial=re.compile(f"[{re.escape(data['trigger_initials'])}]"),
+        trigger_initial=re.compile(_alt(data["trigger_openers"])),
         levels=re.compile(rf"^(?:\d{{4}}年度?)?(?:(?:{levels})(?!级以上)|[{single_levels}](?!妇联|委|政府|级|直))"),
         place_prefix=re.compile(rf"^(?:\d{{4}}年度?)?(?!其中|共|全|各|该|本|我|其)[{_CJK}Xx]{{1,4}}?(?:省|市|州|县|区)(?!级|妇联|委|政府)"),
         title_end=re.compile(f"(?:{suffixes})$"),
@@ -106,41 +106,6 @@ def vocabulary() -> OutcomeVocabulary:
 
 
 # ---------------------------------------------------------------- text helpers
-
-_TEXT_KEY = "fedreports.outcomes.text"
-
-
-def doc_text(doc: Doc) -> str:
-    """doc.text, built from the token arrays (spaCy's `Doc.text` makes a Token object per word
-    on every access) and kept in doc.user_data for the next extractor of the same doc."""
-    cached = doc.user_data.get(_TEXT_KEY)
-    if cached is not None and cached[0] == len(doc):
-        return cached[1]
-    text = _build_text(doc)
-    doc.user_data[_TEXT_KEY] = (len(doc), text)
-    return text
-
-
-def _build_text(doc: Doc) -> str:
-    if not len(doc):
-        return ""
-    strings = doc.vocab.strings
-    if not doc.to_array(SPACY).any():  # jieba tokens carry no trailing spaces
-        return "".join([strings[o] for o in doc.to_array(ORTH).tolist()])
-    return "".join([strings[o] + " " if sp else strings[o] for o, sp in doc.to_array([ORTH, SPACY]).tolist()])
-
-
-def set_doc_spans(doc: Doc, key: str, offsets: list[tuple[int, int, str]], n_chars: int) -> None:
-    """doc.spans[key] as `extractors.spans.set_spans` makes them (widened to token boundaries),
-    measuring the text once instead of rebuilding `doc.text` for every span."""
-    spans = []
-    for a, b, label in offsets:
-        if 0 <= a < b <= n_chars:
-            span = doc.char_span(a, b, label=label, alignment_mode="expand")
-            if span is not None:
-                spans.append(span)
-    doc.spans[key] = spans
-
 
 class Boundaries:
     """Offsets where sentences (or clauses) start, found once per text; `start_of(a)` is the
@@ -504,10 +469,7 @@ def extract_outcomes(doc: Doc, text: Optional[str] = None) -> list[Outcome]:
 @Language.component("fed_outcomes", requires=["doc._.counts"], assigns=["doc._.outcomes", "doc.spans"])
 def fed_outcomes(doc: Doc) -> Doc:
     """Set doc._.outcomes (schemas.Outcome) and doc.spans["outcomes"] (label = outcome type)."""
-    text = doc_text(doc)
-    doc._.outcomes = extract_outcomes(doc, text)
-    # as extractors.spans.set_spans, which would rebuild doc.text for every span
-    set_doc_spans(doc, "outcomes", [(o.start, o.end, o.type) for o in doc._.outcomes], len(text))
-    doc.user_data.pop(_TEXT_KEY, None)      # the last extractor to need them
-    doc.user_data.pop(_HONOURS_KEY, None)
+    doc._.outcomes = extract_outcomes(doc, doc_text(doc))
+    set_spans(doc, "outcomes", [(o.start, o.end, o.type) for o in doc._.outcomes])
+    doc.user_data.pop(_HONOURS_KEY, None)  # the last extractor to need them
     return doc

@@ -37,7 +37,8 @@ import yaml
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from extractors.outcomes import Boundaries, HonourItem, doc_text, honours_of, set_doc_spans
+from extractors.outcomes import Boundaries, HonourItem, honours_of
+from extractors.spans import doc_text, set_spans
 from schemas import Mention, Place, Programme, RegionRef
 
 _CJK = "\u4e00-\u9fff"
@@ -70,6 +71,11 @@ _LEVEL_RANK = {"province": 1, "city": 2, "county": 3, "township": 4, "village": 
 # party congresses and plenums (十六大, 十九届五中全会): a time of national policy, not a programme
 _CONGRESS = re.compile(r"^(?:党的)?[一二三四五六七八九十]+(?:大|届[一二三四五六七八九]中全会)(?:精神)?$")
 _CURLY = re.compile("[“”]")
+_BRACKETED = re.compile(r"\([^()]{1,12}\)")
+_LIST_JOIN = re.compile(r"[”’]?[、和及与]?")
+_THEME = re.compile(rf"为主题的[{_CJK}]{{0,10}}?(?:活动|行动)")
+_COUNTED_BIG = re.compile(r"[一二两三四五六七八九十]+(?:大|个|项)")
+_ENDS_COUNTED_BIG = re.compile(r"[一二两三四五六七八九十\d]+大$")
 _SEPARATOR_RUN = re.compile(f"[{re.escape(_SEPARATORS)}]+")
 _QUOTE_MARKS = re.compile(r"[“”‘’「」『』〝〞\"《》]")
 _QUOTES_SPACES = re.compile(r"[“”‘’\"\s]")
@@ -89,6 +95,7 @@ class ProgrammeVocabulary:
     """Compiled patterns and word sets of programmes.yaml."""
 
     quoted: re.Pattern            # a quoted text (pairs of `quotes`) or a 《title》
+    opening: re.Pattern           # an opening mark (where `quoted` is tried)
     extension: re.Pattern         # ending nouns accepted after a closing quote
     suffix: re.Pattern            # an ending noun of an unquoted name
     strong_suffixes: frozenset
@@ -102,16 +109,19 @@ class ProgrammeVocabulary:
     generic: frozenset
     emphasis: frozenset
     slogans: frozenset
-    non_programme_head: re.Pattern
+    non_programme_heads: tuple
     emphasis_follower: re.Pattern
-    title_head: re.Pattern
+    title_heads: tuple
     organisation: re.Pattern      # an organisation word
     organisation_words: frozenset
     short_org: re.Pattern         # an organisation word after up to three characters (施甸检察院)
     bare_org: re.Pattern          # 区妇联 / 该县 / 全市: a level standing for a place
+    anaphor: re.Pattern           # where bare_org may match with 该/本/我/全
+    level_before: re.Pattern      # a level ending right before an organisation word
     count_lead: re.Pattern        # 三大行动: a count of list items, not a name
     suffix_blocker: re.Pattern
-    contrast_pairs: tuple
+    contrast_before: re.Pattern   # "变“坐堂授课”为…": the word before the quote…
+    contrast_after: re.Pattern    # …and the word after it
     institution: re.Pattern
     appositive: re.Pattern
     contrast: re.Pattern          # "从“A”到“B”": a change of manner, not names
@@ -139,6 +149,7 @@ def vocabulary() -> ProgrammeVocabulary:
     orgs = _alt(data["organisations"])
     return ProgrammeVocabulary(
         quoted=re.compile("|".join(pairs)),
+        opening=re.compile("[" + re.escape("".join(o for o, _ in data["quotes"] + data["title_quotes"])) + "]"),
         extension=re.compile(_alt(data["extension_suffixes"])),
         suffix=re.compile(_alt(suffixes)),
         strong_suffixes=frozenset(data["strong_suffixes"]),
@@ -152,16 +163,19 @@ def vocabulary() -> ProgrammeVocabulary:
         generic=frozenset(data["generic_words"]),
         emphasis=frozenset(_norm(w) for w in data["emphasis"]),
         slogans=frozenset(_norm(w) for w in data["slogans"]),
-        non_programme_head=re.compile(f"(?:{_alt(data['non_programme_heads'])})$"),
+        non_programme_heads=tuple(data["non_programme_heads"]),
         emphasis_follower=re.compile(_alt(data["emphasis_followers"])),
-        title_head=re.compile(f"(?:{_alt(data['title_heads'])})$"),
+        title_heads=tuple(data["title_heads"]),
         organisation=re.compile(orgs),
         organisation_words=frozenset(data["organisations"]),
         short_org=re.compile(rf"[{_CJK}]{{0,3}}?(?:{orgs})"),
         bare_org=re.compile(rf"(?P<anaphor>该|本|我)(?P<alevel>{levels})|全(?P<all>{levels})|(?P<level>{levels})(?={orgs})"),
+        anaphor=re.compile(rf"[该本我全](?:{levels})"),
+        level_before=re.compile(rf"(?:{levels})$"),
         count_lead=re.compile(r"^[一二三四五六七八九十两\d]+(?:大|个|项|类|种|支|条|批)"),
         suffix_blocker=re.compile(_alt(data["suffix_blockers"])),
-        contrast_pairs=tuple((a, b) for a, b in data["contrast_pairs"]),
+        contrast_before=re.compile(f"(?:{_alt(b for b, _ in data['contrast_pairs'])})$"),
+        contrast_after=re.compile(_alt(a for _, a in data["contrast_pairs"])),
         institution=re.compile(_alt(data["institutions"])),
         appositive=re.compile(rf"(?:{_alt(data['appositive_heads'])})——(?:(?P<quote>[“\"])|(?P<name>[{_CJK}A-Za-z0-9·()]{{2,18}})(?=[,。;!?、\n]))"),
         contrast=re.compile(r"(?:从|由|变)[“\"‘]([^”\"’\n]{1,16})[”\"’](?:" + _alt(data["contrast_links"])
@@ -225,7 +239,7 @@ def programme_key(name: str, vocab: Optional[ProgrammeVocabulary] = None) -> str
 
 # ---------------------------------------------------------------- candidates
 
-@dataclass
+@dataclass(slots=True)
 class _Candidate:
     start: int                  # offsets of the mention in doc.text
     end: int
@@ -265,7 +279,10 @@ class _Intervals:
         self.reach = reach
 
     def append(self, span: tuple[int, int]) -> None:
-        bisect.insort(self.items, span)
+        if not self.items or span >= self.items[-1]:
+            self.items.append(span)  # the usual case: found left to right
+        else:
+            bisect.insort(self.items, span)
 
     def near(self, a: int, b: int):
         lo = bisect.bisect_left(self.items, (a - self.reach, -1))
@@ -328,7 +345,7 @@ def _quoted_candidates(ctx: _Context, v: ProgrammeVocabulary) -> None:
     text = ctx.text
     chain: list[_Candidate] = []
     contrasts = {m.start(g) for m in v.contrast.finditer(text) for g in (1, 2)}
-    for m in v.quoted.finditer(text):
+    for m in _quotes(text, v):
         if m.start() + 1 in contrasts:
             ctx.taken.append((m.start(), m.end()))
             chain = []
@@ -340,7 +357,7 @@ def _quoted_candidates(ctx: _Context, v: ProgrammeVocabulary) -> None:
         if group.startswith("t"):
             ctx.taken.append((m.start(), m.end()))
             # 《…》: a document, newspaper, book or talk; a programme only when named like one
-            if v.title_head.search(core) or not v.suffix.search(core[-4:]) or not _name_like(core):
+            if core.endswith(v.title_heads) or not v.suffix.search(core[-4:]) or not _name_like(core):
                 continue
         if group == "open" and not _unclosed(text, after, core, v):
             continue
@@ -366,13 +383,25 @@ def _quoted_candidates(ctx: _Context, v: ProgrammeVocabulary) -> None:
         ctx.candidates.append(cand)
 
 
+def _quotes(text: str, v: ProgrammeVocabulary):
+    """What v.quoted.finditer(text) finds, tried only at opening marks (faster)."""
+    last = 0
+    for o in v.opening.finditer(text):
+        if o.start() < last:
+            continue
+        m = v.quoted.match(text, o.start())
+        if m:
+            last = m.end()
+            yield m
+
+
 def _unclosed(text: str, after: int, core: str, v: ProgrammeVocabulary) -> bool:
     """Is an opening quote without a closing one a name ("“巧媳妇创业基地3个")? Only when no
     closing quote follows before the next opening one, and a count or a programme ending follows."""
     nxt = _CURLY.search(text, after, after + 400)
     if nxt and nxt.group(0) == "”":
         return False  # closed further on: a long quotation
-    return bool(re.match(r"\d", text[after:after + 1]) or v.suffix.search(core[-4:]))
+    return bool(text[after:after + 1].isdigit() or v.suffix.search(core[-4:]))
 
 
 def _name_like(s: str) -> bool:
@@ -389,7 +418,7 @@ def _extension(text: str, after: int, v: ProgrammeVocabulary) -> str:
         if len(ext) > v.max_extension + 2:
             break
         if any(c in v.left_stop_chars for c in ext[:m.start()]) or v.count_lead.match(ext) \
-                or re.search("[一二两三四五六七八九十]+(?:大|个|项)", ext):
+                or _COUNTED_BIG.search(ext):
             break
         best = ext
     return best
@@ -414,16 +443,15 @@ def _judge_quoted(ctx: _Context, v: ProgrammeVocabulary, open_at: int, qs: int, 
         return None
     # a list of quotes may share the ending of the last one ("寻找“最美家庭”和“最美伴侣”评选活动")
     listed = not ext and text[after:after + 1] in ("和", "与", "及", "、", "“")
-    soft = not ext and bool(v.non_programme_head.search(n)) or _MULTI_PART.search(core) and not (
+    soft = not ext and bool(n.endswith(v.non_programme_heads)) or _MULTI_PART.search(core) and not (
         ext and not ext.endswith(("工作", "制度")) or _theme_activity(text, after))
     if soft and not listed:
         return None
     if _in_honour(ctx, qs, qe):
         return None
     before = text[max(0, open_at - 4):open_at]
-    for b, a in v.contrast_pairs:
-        if before.endswith(b) and text.startswith(a, after):
-            return None  # "变“坐堂授课”为送教上门": a manner of working
+    if v.contrast_before.search(before) and v.contrast_after.match(text, after):
+        return None  # "变“坐堂授课”为送教上门": a manner of working
     if before.endswith("的") and not has_suffix and text[after:after + 1] in "的,。;、!?)" \
             and _place_before(ctx, open_at - 1) is None:
         return None  # "成为孩子健康成长的“港湾”": a metaphor
@@ -445,10 +473,11 @@ def _judge_quoted(ctx: _Context, v: ProgrammeVocabulary, open_at: int, qs: int, 
 
 def _theme_activity(text: str, after: int) -> int:
     """Length of "为主题的…活动" after a quote (a multi-part quote naming an activity), else 0."""
-    m = re.match(rf"为主题的[{_CJK}]{{0,10}}?(?:活动|行动)", text[after:after + 20])
-    return m.end() if m else 0
+    m = _THEME.match(text, after, after + 20)
+    return m.end() - after if m else 0
 
 
+@functools.lru_cache(maxsize=16384)
 def _clean_name(s: str) -> str:
     return _SPACE_RUN.sub(" ", _QUOTE_MARKS.sub("", s).strip())
 
@@ -516,7 +545,7 @@ def _suffix_candidates(ctx: _Context, v: ProgrammeVocabulary) -> None:
             continue  # "…等巾帼志愿服务特色项目", "7个签约项目": a category, not a name
         stem = text[start:s]
         if len(_norm(stem)) < 2 or v.count_lead.match(stem) or v.institution.search(stem) \
-                or re.search(r"[一二两三四五六七八九十\d]+大$", stem):
+                or _ENDS_COUNTED_BIG.search(stem):
             continue  # "…三大行动": a count of the actions listed before
         if not _distinctive(ctx, v, start, s, m.group(0)):
             continue
@@ -541,7 +570,7 @@ def _walk_left(ctx: _Context, v: ProgrammeVocabulary, s: int) -> int:
             if not tok:
                 i -= 1
                 continue
-        if ts < floor or not tok or not _name_like(tok) or tok in v.left_stops or tok in v.officer_titles:
+        if ts < floor or not tok or not _NAME_CHARS.match(tok) or tok in v.left_stops or tok in v.officer_titles:
             break
         if _COUNT_TOKEN.match(tok) or _NUMBER.fullmatch(tok) and _count_follows(ctx, i + 1):
             break
@@ -690,6 +719,19 @@ class _RegionReader:
 
     def __init__(self, ctx: _Context, v: ProgrammeVocabulary):
         self.ctx, self.v, self.text = ctx, v, ctx.text
+        text = self.text
+        # per place mention: does an organisation follow it (余姚市妇联), or does it say where
+        # something is done (在…, and a place right after such a one: 在钟公庙街道宁广社区)?
+        self.acting = []
+        loc_end = -1
+        for s, e, _p in ctx.places:
+            loc = text[max(0, s - 2):s].endswith(("在", "于", "到", "赴")) or s == loc_end
+            if loc:
+                loc_end = e
+            self.acting.append(bool(loc or v.short_org.match(text, e, e + 8)))
+        # bare levels standing for a place (区妇联, 该县, 我市), resolved once
+        self.bares = [(m.start(), self._bare(m), m.group("anaphor") == "该") for m in _bare_orgs(text, v)]
+        self.bare_starts = [b[0] for b in self.bares]
 
     def _place_at(self, pos: int):
         i = bisect.bisect_right(self.ctx.place_starts, pos) - 1
@@ -748,7 +790,7 @@ class _RegionReader:
         own = inside is not None and not _is_ancestor(inside[2], main) and (main is None or inside[2].name != main.name)
         if own:
             return inside[2], 3
-        if re.match(r"\([^()]{1,12}\)", text[cand.end:cand.end + 14]):
+        if _BRACKETED.match(text, cand.end, cand.end + 14):
             hit = self._place_at(cand.end + 1)
             if hit:
                 return hit[2], 3
@@ -766,28 +808,18 @@ class _RegionReader:
         if previous:
             prev, place, strength = previous[-1]
             if prev.end <= a and prev.start >= clause_start and strength == 3 and \
-                    re.fullmatch(r"[”’]?[、和及与]?", text[prev.end:a]):
+                    _LIST_JOIN.fullmatch(text, prev.end, a):
                 return place, 3
         # 2. organisations and locatives of the sentence before the mention
         found = []
-        chain_end = -1
         for i in range(bisect.bisect_left(ctx.place_starts, sent_start), len(ctx.places)):
             s, e, place = ctx.places[i]
             if s >= a:
                 break
-            if e > a:
-                continue
-            follow = text[e:e + 8]
-            org = self.v.short_org.match(follow)
-            loc = text[max(sent_start, s - 2):s].endswith(("在", "于", "到", "赴")) or s == chain_end
-            if org or loc:
+            if e <= a and self.acting[i]:
                 found.append(place)
-                if loc:
-                    chain_end = e  # "在钟公庙街道宁广社区": the chain goes on
-        for m in self.v.bare_org.finditer(text, sent_start, a):
-            place = self._bare(m)
-            if place is not None:
-                found.append(place)
+        lo, hi = bisect.bisect_left(self.bare_starts, sent_start), bisect.bisect_left(self.bare_starts, a)
+        found.extend(place for _, place, _ in self.bares[lo:hi] if place is not None)
         found = [p for p in found if not _is_ancestor(p, main)]  # "在常州辖市区率先": context
         if found:
             best = max(_rank(p) for p in found)
@@ -801,17 +833,34 @@ class _RegionReader:
                 break
             if e <= a and not _is_ancestor(place, main):
                 return place, 1
-        m = self.v.bare_org.search(text, clause_start, a)
-        if m and m.group("anaphor") == "该":
-            place = self._bare(m)
-            if place is not None:
-                return place, 1
+        lo = bisect.bisect_left(self.bare_starts, clause_start)
+        if lo < len(self.bares) and self.bares[lo][0] < a and self.bares[lo][2] and self.bares[lo][1] is not None:
+            return self.bares[lo][1], 1  # "该市逍林镇…": the place 该 points back to
         # 4. "该平台成立以来…": the sentence continues the one before
-        if previous and re.match(r"(?:该|此|这一?)", text[sent_start:sent_start + 2]):
+        if previous and text[sent_start:sent_start + 1] in ("该", "此", "这"):
             prev, place, strength = previous[-1]
             if strength >= 1 and place is not None:
                 return place, 1
         return main, 0.5
+
+
+def _bare_orgs(text: str, v: ProgrammeVocabulary) -> list:
+    """The matches of v.bare_org in text (该县, 全市, 区妇联), tried only where they can start:
+    at 该/本/我/全 and before organisation words."""
+    starts = {m.start() for m in v.anaphor.finditer(text)}
+    for o in v.organisation.finditer(text):
+        lv = v.level_before.search(text, max(0, o.start() - 3), o.start())
+        if lv:
+            starts.add(lv.start())
+    out, last = [], 0
+    for s in sorted(starts):
+        if s < last:
+            continue
+        m = v.bare_org.match(text, s)
+        if m:
+            out.append(m)
+            last = m.end()
+    return out
 
 
 def _vote(readings: list, main):
@@ -964,8 +1013,6 @@ def extract_programmes(doc: Doc, text: Optional[str] = None) -> list[Programme]:
                     assigns=["doc._.programmes", "doc.spans"])
 def fed_programmes(doc: Doc) -> Doc:
     """Set doc._.programmes (schemas.Programme) and doc.spans["programmes"] (label = key)."""
-    text = doc_text(doc)
-    doc._.programmes = extract_programmes(doc, text)
-    # as extractors.spans.set_spans, which would rebuild doc.text for every span
-    set_doc_spans(doc, "programmes", [(m.start, m.end, p.key) for p in doc._.programmes for m in p.mentions], len(text))
+    doc._.programmes = extract_programmes(doc, doc_text(doc))
+    set_spans(doc, "programmes", [(m.start, m.end, p.key) for p in doc._.programmes for m in p.mentions])
     return doc
