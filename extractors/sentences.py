@@ -12,6 +12,7 @@ from spacy.tokens import Doc
 
 from extractors.spans import doc_text
 
+_STARTS = "fedreports.sentence_starts"
 _END = re.compile(r"[。！？!?；;…]+[”’」』\"')）]*|\n+")
 
 
@@ -38,14 +39,15 @@ def _add(text: str, start: int, end: int, spans: list) -> None:
 def sentence_at(doc: Doc, offset: int) -> tuple[int, int]:
     """(start, end) of the sentence holding character `offset` of `doc.text`."""
     sents = doc._.sentences or [(0, len(doc_text(doc)))]
-    starts = [s for s, _ in sents]
+    starts = doc.user_data.get(_STARTS)
+    if starts is None or len(starts) != len(sents):  # built once per document
+        starts = doc.user_data[_STARTS] = [s for s, _ in sents]
     i = max(0, bisect.bisect_right(starts, offset) - 1)
     return sents[i]
 
 
 @Language.component("fed_sentences", assigns=["doc._.text", "doc._.sentences"])
 def fed_sentences(doc: Doc) -> Doc:
-    """Set doc._.text once, and doc._.sentences to the (start, end) offsets of each sentence."""
-    doc._.text = doc.text
-    doc._.sentences = split_sentences(doc._.text)
+    """Set doc._.sentences to the (start, end) offsets of each sentence (and doc._.text)."""
+    doc._.sentences = split_sentences(doc_text(doc))
     return doc

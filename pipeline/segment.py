@@ -102,7 +102,10 @@ class JiebaTokenizer(DummyTokenizer):
 
     def __call__(self, text: str) -> Doc:
         words = [w for w in segment(text) if w]
-        return Doc(self.vocab, words=words, spaces=[False] * len(words))
+        doc = Doc(self.vocab, words=words, spaces=[False] * len(words))
+        if Doc.has_extension("text"):  # the extractors' cached copy (spaCy rebuilds doc.text per access)
+            doc._.text = text
+        return doc
 
 
 @registry.tokenizers("fedreports.JiebaTokenizer.v1")
