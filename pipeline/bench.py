@@ -8,7 +8,7 @@ documents under distinct names (round robin), then for each configuration runs t
 pipeline (read, clean, segment, extract, link, store) in a fresh process into a fresh
 output folder and prints one table row: documents/s, MB/s, the ratio to bare jieba
 (the headline figure), the speed-up over one worker, peak memory of the whole process
-tree (the run and its workers, sampled every 50 ms), pipeline start-up, and seconds per
+tree (the run and its workers, sampled every 0.2 s), pipeline start-up, and seconds per
 stage (summed over workers, so they exceed the wall time when workers run in parallel).
 `cpu_s` is the CPU time of the run and its workers, and `x_jieba_cpu` the ratio to jieba in
 CPU time: on a machine shared with other work it moves much less than the wall-clock ratio.
@@ -162,7 +162,7 @@ def _tree_rss(proc) -> int:
 
 def measure(corpus: Path, out: Path, docs: int, size: int, workers: int, engine: str) -> Measurement:
     """Run the pipeline on `corpus` in a fresh process into a fresh `out`; sample the peak
-    resident memory of that process and all its descendants (summed) every 50 ms."""
+    resident memory of that process and all its descendants (summed) every 0.2 s."""
     import psutil
 
     shutil.rmtree(out, ignore_errors=True)
@@ -181,7 +181,7 @@ def measure(corpus: Path, out: Path, docs: int, size: int, workers: int, engine:
         proc = psutil.Process(child.pid)
         while not stop.is_set():
             peak = max(peak, _tree_rss(proc))
-            stop.wait(0.05)
+            stop.wait(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
     sampler.start()
