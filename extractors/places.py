@@ -141,6 +141,7 @@ class _Doc:
         self.ends: dict[int, list[_Cand]] = {}
         self.covered = bytearray(len(text) + 1)
         self.quoted = [(m.start(), m.end()) for m in _QUOTES.finditer(text)]
+        self.quote_starts = [a for a, _ in self.quoted]
         self._sentences_cache: Optional[tuple] = None
 
     # -- helpers
@@ -177,10 +178,12 @@ class _Doc:
         return b is None or (start in b[0] and end in b[1])
 
     def in_quotes(self, start: int, end: int) -> bool:
-        for a, b in self.quoted:
-            if a < start and end < b and (b - a - 2) > (end - start):
-                return True
-        return False
+        # quotes never overlap: only the last one opening before `start` can hold the span
+        i = bisect.bisect_left(self.quote_starts, start) - 1
+        if i < 0:
+            return False
+        a, b = self.quoted[i]
+        return a < start and end < b and (b - a - 2) > (end - start)
 
     def org_follows(self, end: int) -> bool:
         return self.text.startswith(self.r.org_suffixes, end)
