@@ -39,7 +39,7 @@ import functools
 import re
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Iterable, Optional
+from typing import Callable, Iterable, Optional
 
 import yaml
 
@@ -71,7 +71,7 @@ class ThemeTaxonomy:
     themes: tuple[str, ...]
     keyword_theme: dict
     keyword_weight: dict
-    lengths: tuple[int, ...]   # keyword lengths, longest first
+    lengths: dict               # first character -> lengths of the keywords it starts, longest first
     max_themes: int
 
 
@@ -86,7 +86,10 @@ def taxonomy() -> ThemeTaxonomy:
             word, weight = next(iter(entry.items())) if isinstance(entry, dict) else (entry, 1)
             keyword_theme.setdefault(str(word), theme)
             keyword_weight.setdefault(str(word), float(weight))
-    lengths = tuple(sorted({len(w) for w in keyword_theme}, reverse=True))
+    lengths: dict[str, set[int]] = {}
+    for w in keyword_theme:
+        lengths.setdefault(w[0], set()).add(len(w))
+    lengths = {c: tuple(sorted(ns, reverse=True)) for c, ns in lengths.items()}
     return ThemeTaxonomy(tuple(data["themes"]), keyword_theme, keyword_weight, lengths, int(data.get("max_themes", 3)))
 
 
@@ -95,22 +98,21 @@ def themes() -> list[str]:
     return list(taxonomy().themes)
 
 
-def theme_keywords(text: str) -> list[tuple[str, str]]:
+def theme_keywords(text: str, bounds: Optional[set[int]] = None) -> list[tuple[str, str]]:
     """(keyword, theme) found in `text`, in text order. A keyword must start and end on word
     boundaries of the search-mode segmentation (so 线上 is not read in 战线上, while 春蕾 is
-    read in 春蕾班), and at any position the longest keyword wins (家庭暴力 over 家庭)."""
-    from pipeline.segment import dictionary
+    read in 春蕾班), and at any position the longest keyword wins (家庭暴力 over 家庭).
+    `bounds`: those boundaries when already known (offsets into `text`)."""
+    from pipeline.segment import search_boundaries, segment
 
     tax = taxonomy()
-    bounds = set()
-    for _, a, b in dictionary().tokenize(text, mode="search"):
-        bounds.add(a)
-        bounds.add(b)
+    if bounds is None:
+        bounds = search_boundaries(segment(text))
     found, pos = [], 0
     for b in sorted(bounds):
-        if b < pos:
+        if b < pos or b >= len(text):
             continue
-        for n in tax.lengths:
+        for n in tax.lengths.get(text[b], ()):
             w = text[b:b + n]
             if len(w) == n and w in tax.keyword_theme and (b + n) in bounds:
                 found.append((w, tax.keyword_theme[w]))
@@ -123,15 +125,18 @@ NAME_WEIGHT = 3      # a theme keyword in the programme name says more than one 
 ACTIVITY_WEIGHT = 2
 
 
-def classify_themes(*texts: Optional[str], weights: Optional[list[float]] = None) -> list[str]:
+def classify_themes(*texts: Optional[str], weights: Optional[list[float]] = None,
+                    bounds: Optional[list[Optional[set[int]]]] = None) -> list[str]:
     """Themes of a practice from its texts, strongest first: each distinct keyword counts once,
     its weight in themes.yaml times the largest weight of the texts it is found in (default 1
-    each); ties in taxonomy order; at most `max_themes`."""
+    each); ties in taxonomy order; at most `max_themes`. `bounds[i]`: the search-mode word
+    boundaries of texts[i] when known (see `theme_keywords`)."""
     tax = taxonomy()
     hits: dict[str, dict[str, float]] = {}
     for i, text in enumerate(texts):
         w = weights[i] if weights and i < len(weights) else 1.0
-        for word, theme in theme_keywords(text or ""):
+        known = bounds[i] if bounds and i < len(bounds) else None
+        for word, theme in theme_keywords(text or "", known):
             words = hits.setdefault(theme, {})
             words[word] = max(words.get(word, 0.0), w * tax.keyword_weight[word])
     order = {t: i for i, t in enumerate(tax.themes)}
@@ -440,11 +445,15 @@ def _programme_units(article: Article) -> dict[str, _Unit]:
     return units
 
 
-def link_practices(article: Article) -> list[Practice]:
-    """The practices of one relevant article (an irrelevant article has none)."""
+def link_practices(article: Article, words: Optional[list[str]] = None) -> list[Practice]:
+    """The practices of one relevant article (an irrelevant article has none). `words`: the
+    article's jieba words when the caller has them (the segment stage), to avoid segmenting
+    the text a second time."""
     if not article.relevant or not article.text.strip():
         return []
     text = article.text
+    from pipeline.segment import search_boundaries, segment
+    word_bounds = sorted(search_boundaries(words if words is not None else segment(text)))
     paragraphs, sentences = _structure(article)
     if not sentences:
         return []
@@ -515,9 +524,11 @@ def link_practices(article: Article) -> list[Practice]:
 
     orgs = find_organisations(article)
     principal = _principal(orgs, article)
+    org_sentences = {sentence_of(o.start) for o in orgs}
     built: list[tuple[tuple, Practice]] = []
     for unit in all_units.values():
-        practice = _practice(unit, article, paragraphs, sentences, orgs, principal)
+        practice = _practice(unit, article, paragraphs, sentences, orgs, principal, sentence_of, org_sentences,
+                             word_bounds)
         if practice is not None:
             first = practice.evidence[0].start if practice.evidence else 0
             built.append(((first, 0 if unit.programme else 1, unit.key), practice))
@@ -554,28 +565,38 @@ def _acting(candidates: list[Organisation], region: Optional[RegionRef]) -> Opti
     return next((o for o in acting if o.region is not None), None) or (acting[0] if acting else None)
 
 
+def _within(bounds: list[int], start: int, end: int) -> set[int]:
+    """The boundaries of a sorted list that fall in [start, end], shifted to start at 0."""
+    lo, hi = bisect.bisect_left(bounds, start), bisect.bisect_right(bounds, end)
+    return {b - start for b in bounds[lo:hi]} | {0, end - start}
+
+
 def _practice(unit: _Unit, article: Article, paragraphs: list[_Paragraph], sentences: list[_Sentence],
-              orgs: list[Organisation], principal: Optional[Organisation]) -> Optional[Practice]:
+              orgs: list[Organisation], principal: Optional[Organisation],
+              sentence_of: Callable[[int], Optional[int]], org_sentences: set[int],
+              word_bounds: list[int]) -> Optional[Practice]:
     text = article.text
     if not unit.sentences:
         return None
     ordered = sorted(unit.sentences)
-    with_figures = {sentences[i].start for i in ordered
-                    for x in (*unit.counts, *unit.outcomes) if sentences[i].start <= x.start < sentences[i].end}
+    # sentences holding a figure, found by bisection (not sentences x figures)
+    with_figures = {sentences[i].start for i in
+                    {sentence_of(x.start) for x in (*unit.counts, *unit.outcomes)} & set(ordered)}
     if unit.programme is None:
         # an unnamed activity: keep the sentences that report something done
         keep = [i for i in ordered if sentences[i].start in with_figures
                 or _ACTION.search(text, sentences[i].start, sentences[i].end)
-                or any(sentences[i].start <= o.start < sentences[i].end for o in orgs)]
+                or i in org_sentences]
         if not keep or not (unit.counts or unit.outcomes or any(_ACTION.search(text, sentences[i].start, sentences[i].end) for i in keep)):
             return None
         if sum(sentences[i].end - sentences[i].start for i in keep) < 15:
             return None
         ordered = keep
     if len(ordered) > MAX_EVIDENCE:
-        mention_sents = {i for i in ordered if any(sentences[i].start <= a < sentences[i].end for a in unit.mentions)}
+        mention_sents = {sentence_of(a) for a in unit.mentions}
         priority = [i for i in ordered if sentences[i].start in with_figures or i in mention_sents]
-        rest = [i for i in ordered if i not in priority]
+        chosen = set(priority)
+        rest = [i for i in ordered if i not in chosen]
         ordered = sorted((priority + rest)[:MAX_EVIDENCE])
     evidence = [Evidence(text=text[sentences[i].start:sentences[i].end], start=sentences[i].start,
                          end=sentences[i].end) for i in ordered]
@@ -611,7 +632,8 @@ def _practice(unit: _Unit, article: Article, paragraphs: list[_Paragraph], sente
     evidence_texts = [e.text for e in evidence]
     names = [prog.name, *prog.aliases] if prog is not None else []
     found = classify_themes(*names, activity, *evidence_texts,
-                            weights=[NAME_WEIGHT] * len(names) + [ACTIVITY_WEIGHT] + [1] * len(evidence_texts))
+                            weights=[NAME_WEIGHT] * len(names) + [ACTIVITY_WEIGHT] + [1] * len(evidence_texts),
+                            bounds=[None] * (len(names) + 1) + [_within(word_bounds, e.start, e.end) for e in evidence])
     if not found:  # fall back on the section heading the practice stands under
         heading = next((paragraphs[j] for j in range(sentences[ordered[0]].paragraph - 1, -1, -1)
                         if paragraphs[j].heading), None)

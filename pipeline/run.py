@@ -199,8 +199,8 @@ class Processor:
                     main_region=doc._.main_region, places=doc._.places or [], programmes=doc._.programmes or [],
                     counts=doc._.counts or [], outcomes=doc._.outcomes or [])
                 t0 = time.perf_counter()
-                if article.relevant:
-                    article.practices = link_practices(article)
+                if article.relevant:  # the segment stage's words: the linker needs no second segmentation
+                    article.practices = link_practices(article, [t.text for t in doc])
                 t["link"] += time.perf_counter() - t0
                 articles.append(article)
         except Exception as e:  # an extractor bug: report the file, keep the run going

@@ -89,6 +89,25 @@ def segment(text: str) -> list[str]:
     return list(dictionary().cut(text))
 
 
+def search_boundaries(words) -> set[int]:
+    """Word boundaries of search-mode segmentation, derived from the precise-mode `words` of
+    a text without segmenting it again: as jieba's `cut_for_search`, a word longer than two
+    characters also yields its 2- and 3-character sub-words found in the dictionary."""
+    freq = dictionary().FREQ
+    bounds, pos = {0}, 0
+    for w in words:
+        n = len(w)
+        for k in (2, 3):
+            if n > k:
+                for i in range(n - k + 1):
+                    if freq.get(w[i:i + k]):
+                        bounds.add(pos + i)
+                        bounds.add(pos + i + k)
+        pos += n
+        bounds.add(pos)
+    return bounds
+
+
 def segment_for_search(text: str) -> list[str]:
     """Search-mode segmentation (long words also yield their dictionary sub-words), for FTS."""
     return list(dictionary().cut_for_search(text))
