@@ -30,10 +30,11 @@ from typing import NamedTuple, Optional, Union
 
 import cn2an
 import yaml
-from spacy.attrs import IDX, ORTH, SPACY
+from spacy.attrs import IDX
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
+from extractors.spans import doc_text, set_spans
 from schemas import Count
 
 CN_DIGITS = "零〇一二两三四五六七八九壹贰叁肆伍陆柒捌玖拾佰仟"
@@ -399,16 +400,11 @@ class _Names:
 class _Tokens:
     """The text of a Doc and the character offsets of its words (jieba tokens).
 
-    The text is joined from the token strings when no token has a trailing space (jieba docs
-    never do): `Doc.text` makes a Token object per token and is slower."""
+    The text is the shared copy of `extractors.spans.doc_text`."""
 
     def __init__(self, doc: Doc):
         self.starts = doc.to_array(IDX).tolist() if len(doc) else []
-        if len(doc) and not doc.to_array(SPACY).any():
-            strings = doc.vocab.strings
-            self.text = "".join([strings[o] for o in doc.to_array(ORTH).tolist()])
-        else:
-            self.text = doc.text
+        self.text = doc_text(doc)
         self.n = len(self.text)
 
     def is_boundary(self, offset: int) -> bool:
@@ -421,10 +417,6 @@ class _Tokens:
     def word(self, i: int) -> str:
         """Token `i` (with its trailing space, if any)."""
         return self.text[self.starts[i]:self.starts[i + 1] if i + 1 < len(self.starts) else self.n]
-
-    def span(self, doc: Doc, start: int, end: int, label: str) -> Span:
-        """The Span of the tokens overlapping characters [start, end) (start < end)."""
-        return Span(doc, self.index(start), self.index(end - 1) + 1, label=label)
 
     def index(self, offset: int) -> int:
         """Index of the token holding character `offset` (len(words) at the end of the text)."""
@@ -649,8 +641,5 @@ def fed_counts(doc: Doc) -> Doc:
     tokens = _Tokens(doc)
     counts = _doc_counts(doc, tokens)
     doc._.counts = counts
-    # what extractors.spans.set_spans does (spans widened to whole tokens), without its
-    # per-span `len(doc.text)`, which rebuilds the text from every token and makes a long
-    # document quadratic (reported to its owner)
-    doc.spans["counts"] = [tokens.span(doc, c.start, c.end, c.unit) for c in counts]
+    set_spans(doc, "counts", [(c.start, c.end, c.unit) for c in counts])
     return doc

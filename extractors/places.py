@@ -55,11 +55,12 @@ import re
 from dataclasses import dataclass
 from typing import Optional
 
-from spacy.attrs import IDX, LENGTH, ORTH, SPACY
+from spacy.attrs import IDX, LENGTH
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from extractors import gazetteer as gz
+from extractors.spans import doc_text, set_spans
 from extractors.gazetteer import BARE, CITY, COUNTY, FULL, LEVELS, OLD, OLD_BARE, PROVINCE, SHORT, TOWNSHIP, VILLAGE
 from schemas import Mention, Place, RegionRef
 
@@ -627,27 +628,6 @@ def find_places(text: str, tokens=None, sentences: Optional[list[tuple[int, int]
     return _places_from(cands, text)
 
 
-_TEXT_KEY = "fedreports.places.text"
-
-
-def _doc_text(doc: Doc) -> str:
-    """doc.text, from the token arrays (spaCy's `doc.text` makes a Token object per word);
-    kept in doc.user_data for the main-region component that reads it next."""
-    text = doc.user_data.get(_TEXT_KEY)
-    if text is not None and len(text) >= len(doc):
-        return text
-    if not len(doc):
-        return ""
-    strings = doc.vocab.strings
-    arr = doc.to_array([ORTH, SPACY])
-    if not arr[:, 1].any():   # jieba tokens carry no trailing spaces
-        text = "".join([strings[o] for o in arr[:, 0].tolist()])
-    else:
-        text = "".join(strings[o] + " " if sp else strings[o] for o, sp in arr.tolist())
-    doc.user_data[_TEXT_KEY] = text
-    return text
-
-
 class _LazyBounds:
     """Token start and end offsets of a doc, computed on first use."""
 
@@ -666,26 +646,13 @@ class _LazyBounds:
         return self.sets
 
 
-def _set_place_spans(doc: Doc, n_chars: int, offsets: list[tuple[int, int, str]]) -> None:
-    """doc.spans["places"], as `extractors.spans.set_spans` makes them (widened to token
-    boundaries, label = level), but measuring the text once: `set_spans` asks for
-    `len(doc.text)` per span, and spaCy rebuilds `doc.text` from the tokens each time."""
-    spans = []
-    for a, b, label in offsets:
-        if 0 <= a < b <= n_chars:
-            span = doc.char_span(a, b, label=label, alignment_mode="expand")
-            if span is not None:
-                spans.append(span)
-    doc.spans["places"] = spans
-
-
 @Language.component("fed_places", requires=["doc._.sentences"], assigns=["doc._.places", "doc.spans"])
 def fed_places(doc: Doc) -> Doc:
     """Set doc._.places (list[Place]) and doc.spans["places"] (label = level)."""
-    text = _doc_text(doc)
+    text = doc_text(doc)
     places = find_places(text, _LazyBounds(doc), doc._.sentences)
     doc._.places = places
-    _set_place_spans(doc, len(text), [(m.start, m.end, p.level) for p in places for m in p.mentions])
+    set_spans(doc, "places", [(m.start, m.end, p.level) for p in places for m in p.mentions])
     return doc
 
 
@@ -813,8 +780,7 @@ def _org_region(org: str) -> Optional[RegionRef]:
 @Language.component("fed_main_region", requires=["doc._.places"], assigns=["doc._.main_region"])
 def fed_main_region(doc: Doc) -> Doc:
     """Set doc._.main_region (RegionRef or None)."""
-    text = _doc_text(doc)
-    doc.user_data.pop(_TEXT_KEY, None)
+    text = doc_text(doc)
     doc._.main_region = choose_main_region(text, doc._.places or [], doc._.sentences,
                                            doc._.title, doc._.organisation)
     return doc

@@ -15,7 +15,7 @@ import unicodedata
 from collections import defaultdict
 from pathlib import Path
 
-from pipeline.clean import PINYIN, to_simplified
+from pipeline.clean import to_simplified
 
 PUNCT = re.compile(r"[\s\"'“”‘’「」『』《》〈〉()（）\[\]【】<>·・.,，、。:：;；!！?？\-—_/]+")
 UNIT_ALIASES = {"万元": "元", "亿元": "元", "户(次)": "户次", "％": "%", "百分之": "%", "个百分点": "%"}
