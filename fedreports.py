@@ -42,16 +42,20 @@ def compare(db, by: str = "province", across: str = "theme", **filters) -> Compa
     return _compare(db, by, Filters.parse(**filters), across)
 
 
-def export(db, out, fmt: Optional[str] = None, query: Optional[str] = None, **filters) -> int:
-    """Write the matching practices to `out` (csv, xlsx, parquet or jsonl)."""
+def export(db, out, fmt: Optional[str] = None, query: Optional[str] = None, redact_persons: bool = False,
+           **filters) -> int:
+    """Write the matching practices to `out` (csv, xlsx, parquet or jsonl); `redact_persons`
+    masks the names of private individuals."""
     from pipeline.query import export as _export
-    return _export(db, out, fmt, Filters.parse(**filters), query)
+    return _export(db, out, fmt, Filters.parse(**filters), query, redact_persons)
 
 
-def digest(db, out, query: Optional[str] = None, title: Optional[str] = None, **filters):
-    """Write the experience-sharing compilation to `out` (.docx or .md)."""
+def digest(db, out, query: Optional[str] = None, title: Optional[str] = None, redact_persons: bool = False,
+           **filters):
+    """Write the experience-sharing compilation to `out` (.docx or .md); `redact_persons`
+    masks the names of private individuals."""
     from pipeline.digest import write_digest
-    return write_digest(db, out, Filters.parse(**filters), query, title)
+    return write_digest(db, out, Filters.parse(**filters), query, title, redact_persons)
 
 
 def practices(db, query: Optional[str] = None, **filters):

@@ -204,6 +204,9 @@ def compare(
     console.print(f"{len(result.practices)} {by} rows -> {out_file}", highlight=False, soft_wrap=True)
 
 
+_REDACT_HELP = "mask names of private individuals (residents, victims); named officials stay"
+
+
 @app.command()
 def export(
     db: Path = typer.Option(..., "--db", help="practices.db written by `fedreports run`"),
@@ -215,12 +218,13 @@ def export(
     theme: Optional[str] = typer.Option(None, "--theme", help="keep practices with this theme"),
     programme: Optional[str] = typer.Option(None, "--programme", help="keep practices of this programme"),
     year: Optional[str] = typer.Option(None, "--year", help=_YEAR_HELP),
+    redact_persons: bool = typer.Option(False, "--redact-persons", help=_REDACT_HELP),
 ):
     """Write the practices (filtered like search) as csv, xlsx, parquet or jsonl (one Practice per line)."""
     from pipeline.query import QueryError, export as run_export
 
     try:
-        n = run_export(db, out_file, fmt, _table_filters(region, level, theme, programme, year), query)
+        n = run_export(db, out_file, fmt, _table_filters(region, level, theme, programme, year), query, redact_persons)
     except QueryError as e:
         _table_error(e)
     console.print(f"{n} practices -> {out_file}", highlight=False, soft_wrap=True)
@@ -237,13 +241,15 @@ def digest(
     programme: Optional[str] = typer.Option(None, "--programme", help="keep practices of this programme"),
     year: Optional[str] = typer.Option(None, "--year", help=_YEAR_HELP),
     title: Optional[str] = typer.Option(None, "--title", help="title of the compilation"),
+    redact_persons: bool = typer.Option(False, "--redact-persons", help=_REDACT_HELP),
 ):
     """Experience-sharing material (经验交流材料): practices by theme and region, with figures and sources."""
     from pipeline.digest import write_digest
     from pipeline.query import QueryError
 
     try:
-        s = write_digest(db, out_file, _table_filters(region, level, theme, programme, year), query, title)
+        s = write_digest(db, out_file, _table_filters(region, level, theme, programme, year), query, title,
+                         redact_persons)
     except QueryError as e:
         _table_error(e)
     console.print(f"{s.practices} practices from {s.documents} documents -> {s.path}", highlight=False, soft_wrap=True)

@@ -84,8 +84,9 @@ def _scope(filters: Filters, query: Optional[str]) -> str:
 
 
 def compile_digest(db, filters: Optional[Filters] = None, query: Optional[str] = None,
-                   title: Optional[str] = None) -> Compilation:
-    """The practices of `db` passing the filters, grouped for the digest, with their sources."""
+                   title: Optional[str] = None, redact_persons: bool = False) -> Compilation:
+    """The practices of `db` passing the filters, grouped for the digest, with their sources.
+    With `redact_persons`, names of private individuals are masked (`pipeline.redact`)."""
     from pipeline.link import themes as taxonomy_order
 
     filters = filters or Filters()
@@ -93,6 +94,10 @@ def compile_digest(db, filters: Optional[Filters] = None, query: Optional[str] =
     try:
         practices = practice_records(conn, filters, query)
         docs = {r["doc_id"]: r for r in conn.execute("SELECT doc_id, title, source, published FROM documents")}
+        if redact_persons:
+            from pipeline.redact import Redactor
+            redactor = Redactor(conn)
+            practices = [redactor.practice(p) for p in practices]
     finally:
         conn.close()
     comp = Compilation(title or DEFAULT_TITLE, _scope(filters, query))
@@ -147,13 +152,13 @@ def _join_sentences(sentences) -> str:
 
 
 def write_digest(db, out: Union[str, Path], filters: Optional[Filters] = None, query: Optional[str] = None,
-                 title: Optional[str] = None) -> DigestSummary:
+                 title: Optional[str] = None, redact_persons: bool = False) -> DigestSummary:
     """Write the digest of `db` to `out` (.docx or .md); returns what it holds."""
     out = Path(out)
     suffix = out.suffix.lower()
     if suffix not in (".docx", ".md"):
         raise QueryError(f"the digest is written as .docx or .md, not {out.name!r}")
-    comp = compile_digest(db, filters, query, title)
+    comp = compile_digest(db, filters, query, title, redact_persons)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     try:

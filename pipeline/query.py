@@ -369,10 +369,14 @@ def _for_excel(frame):
     return frame.apply(lambda col: col.map(clean) if col.dtype == object else col)
 
 
+REDACTED_COLUMNS = ("title", "activity", "figures", "evidence")
+
+
 def export(db, out: PathLike, fmt: Optional[str] = None, filters: Optional[Filters] = None,
-           query: Optional[str] = None) -> int:
+           query: Optional[str] = None, redact_persons: bool = False) -> int:
     """Write the matching practices to `out` as csv, xlsx, parquet or jsonl (by `fmt`, else by
-    the file's suffix); jsonl holds one `schemas.Practice` per line. Returns how many."""
+    the file's suffix); jsonl holds one `schemas.Practice` per line. With `redact_persons`,
+    names of private individuals are masked (`pipeline.redact`). Returns how many."""
     out = Path(out)
     fmt = (fmt or out.suffix.lstrip(".")).lower()
     if fmt not in EXPORT_FORMATS:
@@ -380,14 +384,23 @@ def export(db, out: PathLike, fmt: Optional[str] = None, filters: Optional[Filte
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.tmp")
     try:
+        redactor = None
+        if redact_persons:
+            from pipeline.redact import Redactor
+            redactor = Redactor(connect(db))
         if fmt == "jsonl":
             records = practice_records(db, filters, query)
+            if redactor is not None:
+                records = [redactor.practice(p) for p in records]
             with open(tmp, "w", encoding="utf-8") as f:
                 for p in records:
                     f.write(p.model_dump_json() + "\n")
             n = len(records)
         else:
             frame = practices_frame(db, filters, query, lists=(fmt == "parquet"))
+            if redactor is not None:
+                for col in REDACTED_COLUMNS:
+                    frame[col] = [redactor.text(d, v) if isinstance(v, str) else v for d, v in zip(frame["doc_id"], frame[col])]
             n = len(frame)
             if fmt == "csv":
                 frame.to_csv(tmp, index=False, encoding="utf-8-sig")
@@ -398,6 +411,8 @@ def export(db, out: PathLike, fmt: Optional[str] = None, filters: Optional[Filte
         tmp.replace(out)
     finally:
         tmp.unlink(missing_ok=True)
+        if redactor is not None:
+            redactor.conn.close()
     return n
 
 
