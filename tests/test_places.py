@@ -300,3 +300,10 @@ def test_place_near_gives_the_finest_place_of_the_sentence(nlp):
     doc = run(nlp, text)
     assert place_near(doc, text.index("土味口罩")).name == "黄葛社区"
     assert place_near(doc, text.index("宣讲")).name == "永善县"
+
+
+def test_a_word_introducing_an_example_is_not_part_of_an_unlisted_name(nlp):
+    # 招商街道 (深圳市南山区) is not in the gazetteer; "如" introduces the example
+    text = "南山区妇联各妇女组织广泛开展志愿者活动,如招商街道巾帼志愿者成为志愿服务主力,蛇口街道开展了活动。"
+    found = places(nlp, text)
+    assert "招商街道" in found and "如招商街道" not in found
