@@ -61,6 +61,7 @@ from spacy.tokens import Doc
 
 from extractors import gazetteer as gz
 from extractors.spans import doc_text, set_spans
+from pipeline.segment import is_word, segment
 from extractors.gazetteer import BARE, CITY, COUNTY, FULL, LEVELS, OLD, OLD_BARE, PROVINCE, SHORT, TOWNSHIP, VILLAGE
 from schemas import Mention, Place, RegionRef
 
@@ -102,6 +103,7 @@ class _Rules:
         self.name_continuations = set(voc["name_continuations"])
         self.preposition_lengths = sorted({len(w) for w in self.prepositions})
         self.stop_chars = set(voc["oov_stop_chars"])
+        self.unlisted_max_stem_freq = int(voc["unlisted_max_stem_freq"])
         self.visitor = tuple(voc["visitor_marks"])
         self.level_ref_of = {w: suf for suf, words in voc["level_references"].items() for w in words}
         self.level_ref_re = re.compile("|".join(map(re.escape, sorted(self.level_ref_of, key=len, reverse=True))))
@@ -484,10 +486,12 @@ class _Doc:
                 if parent >= 0:   # 茨开镇幸福社区: right under its township, even a common name
                     found = (s, parent)
                     break
-                if stem in r.generic_stems:
-                    break
+                if stem in r.generic_stems or stem[-1] + suf in r.generic_stems:
+                    break   # 文明乡村, 广大农村: the suffix ends a common word
                 if not self.opens(s):
                     continue
+                if _common_phrase(stem, r.unlisted_max_stem_freq):
+                    continue   # 加强街道, 落实责任街道: common words, not a name
                 if self._listed_with(s, q, level) or (suf == "街道" and local):
                     found = (s, -1)
                     break
@@ -626,6 +630,12 @@ def find_places(text: str, tokens=None, sentences: Optional[list[tuple[int, int]
         return []
     cands = _Doc(text, tokens, sentences).run()
     return _places_from(cands, text)
+
+
+def _common_phrase(stem: str, min_freq: int) -> bool:
+    """Is `stem` made only of frequent words of the dictionary (落实+责任, 加强)?"""
+    words = segment(stem)
+    return all(len(w) >= 2 and is_word(w, min_freq) for w in words)
 
 
 class _LazyBounds:

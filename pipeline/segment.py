@@ -79,9 +79,9 @@ def dictionary() -> jieba.Tokenizer:
     return tok
 
 
-def is_word(s: str) -> bool:
-    """Is `s` a word of the segmentation dictionary?"""
-    return dictionary().FREQ.get(s, 0) > 0
+def is_word(s: str, min_freq: int = 1) -> bool:
+    """Is `s` a word of the segmentation dictionary (with at least `min_freq`)?"""
+    return dictionary().FREQ.get(s, 0) >= min_freq
 
 
 def segment(text: str) -> list[str]:

@@ -307,3 +307,13 @@ def test_a_word_introducing_an_example_is_not_part_of_an_unlisted_name(nlp):
     text = "南山区妇联各妇女组织广泛开展志愿者活动,如招商街道巾帼志愿者成为志愿服务主力,蛇口街道开展了活动。"
     found = places(nlp, text)
     assert "招商街道" in found and "如招商街道" not in found
+
+
+@pytest.mark.parametrize("text,wrong", [
+    ("一、领导重视,落实责任街道党工委、办事处高度重视妇女儿童工作。洪塘街道妇联开展工作。", "落实责任街道"),
+    ("加强街道、社区(村)妇联组织建设,新开铺街道桥头社区书记获评先进个人。", "加强街道"),
+    ("调研组察看九峰村妇女之家,鼓励大家参与美化家园、创建文明乡村,为广大农村妇女树立榜样。", "创建文明乡村"),
+    ("调研组察看九峰村妇女之家,鼓励大家参与美化家园、创建文明乡村,为广大农村妇女树立榜样。", "广大农村"),
+])
+def test_common_words_before_a_suffix_are_not_unlisted_units(nlp, text, wrong):
+    assert wrong not in places(nlp, text)
