@@ -271,6 +271,9 @@ class ResultCache:
             source TEXT PRIMARY KEY, sha256 TEXT, version TEXT NOT NULL,
             status TEXT NOT NULL, articles INTEGER NOT NULL, relevant INTEGER NOT NULL, bytes INTEGER NOT NULL,
             entry TEXT NOT NULL, documents TEXT NOT NULL)""")
+        # outputs derived from documents.jsonl (practices.db, parquet/): what they were built from
+        self.db.execute("""CREATE TABLE IF NOT EXISTS derived (
+            name TEXT PRIMARY KEY, built_from TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL)""")
         self.db.commit()
 
     def keys(self) -> dict[str, tuple[Optional[str], str]]:
@@ -293,6 +296,20 @@ class ResultCache:
                                (source,)).fetchone()
 
     def commit(self) -> None:
+        self.db.commit()
+
+    def derived_is_current(self, path: Path, built_from: str) -> bool:
+        """Was `path` built by us from `built_from`, and is it still the file we wrote?"""
+        row = self.db.execute("SELECT built_from, size, mtime_ns FROM derived WHERE name=?", (path.name,)).fetchone()
+        try:
+            st = path.stat()
+        except OSError:
+            return False
+        return row == (built_from, st.st_size, st.st_mtime_ns)
+
+    def derived_written(self, path: Path, built_from: str) -> None:
+        st = path.stat()
+        self.db.execute("INSERT OR REPLACE INTO derived VALUES (?,?,?,?)", (path.name, built_from, st.st_size, st.st_mtime_ns))
         self.db.commit()
 
     def forget_except(self, sources: set[str]) -> int:
@@ -380,8 +397,10 @@ def run(inputs: Iterable[Path], out_dir: Path, settings: Settings = DEFAULT, wor
 def _assemble(files, problems, cache: ResultCache, out_dir: Path, summary: RunSummary, store: bool,
               parquet: bool) -> RunSummary:
     """Write documents.jsonl and manifest.jsonl from the cache in sorted source order (streaming),
-    then the database and Parquet partitions derived from documents.jsonl."""
+    then the database and Parquet partitions derived from documents.jsonl. These are rebuilt
+    only when documents.jsonl or the pipeline changed, or they are not the files last built."""
     t0 = time.perf_counter()
+    digest = hashlib.sha256()
     docs_tmp, docs = _atomic_writer(out_dir / "documents.jsonl")
     man_tmp, man = _atomic_writer(out_dir / "manifest.jsonl")
     for entry in problems:
@@ -402,19 +421,26 @@ def _assemble(files, problems, cache: ResultCache, out_dir: Path, summary: RunSu
             summary.failures.append(ManifestEntry.model_validate_json(entry))
         man.write(entry + "\n")
         docs.write(documents)
+        digest.update(documents.encode("utf-8"))
         summary.articles += articles
         summary.relevant += relevant
     _commit_file(docs_tmp, out_dir / "documents.jsonl", docs)
     _commit_file(man_tmp, out_dir / "manifest.jsonl", man)
     summary.timings["assemble"] += time.perf_counter() - t0
-    if store:
+    built_from = f"{pipeline_version()}/{digest.hexdigest()}"
+    db = out_dir / "practices.db"
+    if store and not cache.derived_is_current(db, built_from):
         t0 = time.perf_counter()
-        _write_database(out_dir / "documents.jsonl", out_dir / "practices.db")
+        _write_database(out_dir / "documents.jsonl", db)
+        if db.exists():
+            cache.derived_written(db, built_from)
         summary.timings["store"] += time.perf_counter() - t0
-    if parquet:
+    folder = out_dir / "parquet"
+    if parquet and not cache.derived_is_current(folder, built_from):
         t0 = time.perf_counter()
         from pipeline.engines import write_parquet
-        write_parquet(out_dir / "documents.jsonl", out_dir / "parquet")
+        write_parquet(out_dir / "documents.jsonl", folder)
+        cache.derived_written(folder, built_from)
         summary.timings["parquet"] += time.perf_counter() - t0
     return summary
 

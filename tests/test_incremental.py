@@ -150,3 +150,30 @@ def test_rerun_with_workers_reuses_and_matches(tmp_path, workers):
     assert s.reused == 2
     run([src], tmp_path / "fresh", workers=1)
     assert outputs(out) == outputs(tmp_path / "fresh") != before
+
+
+def test_the_database_is_rebuilt_only_when_its_input_changed(tmp_path, monkeypatch):
+    import pipeline.store
+
+    real, builds = pipeline.store.write_database, []
+    monkeypatch.setattr(pipeline.store, "write_database", lambda docs, db: (builds.append(db), real(docs, db))[1])
+    src = make_inputs(tmp_path, 3)
+    out = tmp_path / "out"
+    run([src], out)
+    assert len(builds) == 1
+    want = db_dump(out / "practices.db")
+    assert want
+    run([src], out)
+    assert len(builds) == 1  # nothing changed: the database built last time is kept
+    (out / "practices.db").unlink()
+    run([src], out)
+    assert len(builds) == 2 and db_dump(out / "practices.db") == want  # gone: built again
+    with open(out / "practices.db", "ab") as f:  # not the file we built: built again
+        f.write(b"\0" * 4096)
+    run([src], out)
+    assert len(builds) == 3 and db_dump(out / "practices.db") == want
+    (src / "2.txt").write_text(paragraphs()[4] + "\n", encoding="utf-8")
+    run([src], out)
+    assert len(builds) == 4
+    run([src], tmp_path / "fresh")
+    assert db_dump(out / "practices.db") == db_dump(tmp_path / "fresh" / "practices.db") != want
