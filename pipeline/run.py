@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import os
 import sqlite3
 import time
@@ -44,13 +45,17 @@ class FileResult:
     timings: dict[str, float] = field(default_factory=dict)
     # a failure that says nothing about the file (timed out, worker died): not reused next run
     retry: bool = False
+    # one JSON line per article: its practices' full-text rows (`pipeline.store.fts_index`),
+    # computed in the worker from the segment stage's words
+    index: str = ""
 
     @classmethod
     def of(cls, entry: ManifestEntry, articles: list[Article], timings: Optional[dict[str, float]] = None,
-           retry: bool = False) -> "FileResult":
+           retry: bool = False, index: Optional[list[list[list[str]]]] = None) -> "FileResult":
         """A result from Article models; returns it with the articles serialised."""
+        lines = "".join(json.dumps(rows, ensure_ascii=False) + "\n" for rows in index) if index is not None else ""
         return cls(entry, "".join(a.model_dump_json() + "\n" for a in articles),
-                   sum(a.relevant for a in articles), dict(timings or {}), retry)
+                   sum(a.relevant for a in articles), dict(timings or {}), retry, lines)
 
     @property
     def articles(self) -> list[Article]:
@@ -155,6 +160,7 @@ class Processor:
     def process(self, path: Path, sha256: Optional[str] = None) -> FileResult:
         from pipeline.clean import clean
         from pipeline.link import link_practices
+        from pipeline.store import fts_index
 
         source = str(path)
         t = {s: 0.0 for s in STAGES}
@@ -182,7 +188,7 @@ class Processor:
             if not cleaned:
                 return FileResult(ManifestEntry(source=source, status="failed", reason="no text left after cleaning",
                                                 sha256=sha, reader=raw.reader, bytes=size), timings=t)
-            articles = []
+            articles, index = [], []
             for i, art in enumerate(cleaned):
                 t0 = time.perf_counter()
                 doc = self.nlp.make_doc(art.text)
@@ -199,9 +205,13 @@ class Processor:
                     main_region=doc._.main_region, places=doc._.places or [], programmes=doc._.programmes or [],
                     counts=doc._.counts or [], outcomes=doc._.outcomes or [])
                 t0 = time.perf_counter()
-                if article.relevant:  # the segment stage's words: the linker needs no second segmentation
-                    article.practices = link_practices(article, [t.text for t in doc])
+                words = [w.text for w in doc]  # the segment stage's words: nothing is segmented twice
+                if article.relevant:
+                    article.practices = link_practices(article, words)
                 t["link"] += time.perf_counter() - t0
+                t0 = time.perf_counter()
+                index.append(fts_index(article, words))
+                t["index"] = t.get("index", 0.0) + time.perf_counter() - t0
                 articles.append(article)
         except Exception as e:  # an extractor bug: report the file, keep the run going
             return FileResult(ManifestEntry(source=source, status="failed", sha256=sha, reader=raw.reader, bytes=size,
@@ -210,7 +220,7 @@ class Processor:
         reason = "; ".join(raw.cut) if raw.cut else None
         entry = ManifestEntry(source=source, status=status, reason=reason, articles=len(articles),
                               sha256=sha, reader=raw.reader, bytes=size)
-        return FileResult.of(entry, articles, t)
+        return FileResult.of(entry, articles, t, index=index)
 
 
 def _size(path: Path) -> int:
@@ -256,7 +266,7 @@ def result_version(settings: Settings = DEFAULT) -> str:
 class ResultCache:
     """Per-file results keyed by (source, sha256, version), committed as produced."""
 
-    SCHEMA = 2  # PRAGMA user_version; a cache written by another layout is dropped, not misread
+    SCHEMA = 3  # PRAGMA user_version; a cache written by another layout is dropped, not misread
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -270,7 +280,7 @@ class ResultCache:
         self.db.execute("""CREATE TABLE IF NOT EXISTS results (
             source TEXT PRIMARY KEY, sha256 TEXT, version TEXT NOT NULL,
             status TEXT NOT NULL, articles INTEGER NOT NULL, relevant INTEGER NOT NULL, bytes INTEGER NOT NULL,
-            entry TEXT NOT NULL, documents TEXT NOT NULL)""")
+            entry TEXT NOT NULL, documents TEXT NOT NULL, fts TEXT NOT NULL)""")
         # outputs derived from documents.jsonl (practices.db, parquet/): what they were built from
         self.db.execute("""CREATE TABLE IF NOT EXISTS derived (
             name TEXT PRIMARY KEY, built_from TEXT NOT NULL, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL)""")
@@ -286,14 +296,15 @@ class ResultCache:
 
     def put(self, result: FileResult, version: str) -> None:
         e = result.entry
-        self.db.execute("INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?)",
+        self.db.execute("INSERT OR REPLACE INTO results VALUES (?,?,?,?,?,?,?,?,?,?)",
                         (e.source, e.sha256, "" if result.retry else version, e.status, e.articles,
-                         result.relevant, e.bytes, e.model_dump_json(), result.documents))
+                         result.relevant, e.bytes, e.model_dump_json(), result.documents, result.index))
 
-    def get(self, source: str) -> Optional[tuple[str, int, int, int, str, str]]:
-        """(status, articles, relevant, bytes, entry JSON, documents JSON lines) of one source."""
-        return self.db.execute("SELECT status, articles, relevant, bytes, entry, documents FROM results WHERE source=?",
-                               (source,)).fetchone()
+    def get(self, source: str) -> Optional[tuple[str, int, int, int, str, str, str]]:
+        """(status, articles, relevant, bytes, entry JSON, documents JSON lines, full-text rows
+        JSON lines) of one source."""
+        return self.db.execute("SELECT status, articles, relevant, bytes, entry, documents, fts FROM results "
+                               "WHERE source=?", (source,)).fetchone()
 
     def commit(self) -> None:
         self.db.commit()
@@ -403,6 +414,8 @@ def _assemble(files, problems, cache: ResultCache, out_dir: Path, summary: RunSu
     digest = hashlib.sha256()
     docs_tmp, docs = _atomic_writer(out_dir / "documents.jsonl")
     man_tmp, man = _atomic_writer(out_dir / "manifest.jsonl")
+    index_path = out_dir / ".fedreports" / "index.jsonl"  # full-text rows, one line per article
+    index_tmp, index = _atomic_writer(index_path)
     for entry in problems:
         man.write(entry.model_dump_json() + "\n")
         summary.files += 1
@@ -412,8 +425,8 @@ def _assemble(files, problems, cache: ResultCache, out_dir: Path, summary: RunSu
         row = cache.get(str(p))
         if row is None:  # pragma: no cover - every file was processed above
             row = ("failed", 0, 0, 0, ManifestEntry(source=str(p), status="failed",
-                                                      reason="no result recorded").model_dump_json(), "")
-        status, articles, relevant, size, entry, documents = row
+                                                      reason="no result recorded").model_dump_json(), "", "")
+        status, articles, relevant, size, entry, documents, fts = row
         summary.files += 1
         summary.bytes += size
         setattr(summary, status, getattr(summary, status) + 1)
@@ -421,17 +434,19 @@ def _assemble(files, problems, cache: ResultCache, out_dir: Path, summary: RunSu
             summary.failures.append(ManifestEntry.model_validate_json(entry))
         man.write(entry + "\n")
         docs.write(documents)
+        index.write(fts)
         digest.update(documents.encode("utf-8"))
         summary.articles += articles
         summary.relevant += relevant
     _commit_file(docs_tmp, out_dir / "documents.jsonl", docs)
     _commit_file(man_tmp, out_dir / "manifest.jsonl", man)
+    _commit_file(index_tmp, index_path, index)
     summary.timings["assemble"] += time.perf_counter() - t0
     built_from = f"{pipeline_version()}/{digest.hexdigest()}"
     db = out_dir / "practices.db"
     if store and not cache.derived_is_current(db, built_from):
         t0 = time.perf_counter()
-        _write_database(out_dir / "documents.jsonl", db)
+        _write_database(out_dir / "documents.jsonl", db, index_path)
         if db.exists():
             cache.derived_written(db, built_from)
         summary.timings["store"] += time.perf_counter() - t0
@@ -445,7 +460,7 @@ def _assemble(files, problems, cache: ResultCache, out_dir: Path, summary: RunSu
     return summary
 
 
-def _write_database(documents: Path, db: Path) -> None:
+def _write_database(documents: Path, db: Path, index: Optional[Path] = None) -> None:
     """Build the database into a new file and swap it in: a re-run never updates an old
     database in place, so an incremental run ends with exactly what a fresh run writes."""
     from pipeline.store import write_database
@@ -453,7 +468,7 @@ def _write_database(documents: Path, db: Path) -> None:
     for stale in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm"), tmp.with_name(tmp.name + "-journal")):
         stale.unlink(missing_ok=True)
     try:
-        write_database(documents, tmp)
+        write_database(documents, tmp, index)
         if tmp.exists():
             os.replace(tmp, db)
     finally:

@@ -79,6 +79,26 @@ def dictionary() -> jieba.Tokenizer:
     return tok
 
 
+@functools.lru_cache(maxsize=8)
+def words_tagged(tag: str) -> frozenset:
+    """Words of jieba's bundled dictionary with part-of-speech `tag` (e.g. "v" for verbs),
+    cached beside the dictionary (scanning the 5 MB file takes 0.13 s per process)."""
+    import re
+
+    main = Path(jieba.Tokenizer().get_dict_file().name)
+    key = hashlib.sha1(f"{jieba.__version__}|{main.stat().st_size}|{main.stat().st_mtime}|{tag}".encode()).hexdigest()[:16]
+    cache = cache_dir() / f"jieba-tag-{key}.marshal"
+    try:
+        return frozenset(marshal.loads(cache.read_bytes()))
+    except (OSError, ValueError, EOFError, TypeError):
+        text = main.read_text(encoding="utf-8")
+        words = re.findall(rf"^(\S+) \d+ {re.escape(tag)}\r?$", text, re.M)
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps(words))
+        os.replace(tmp, cache)
+        return frozenset(words)
+
+
 def is_word(s: str, min_freq: int = 1) -> bool:
     """Is `s` a word of the segmentation dictionary (with at least `min_freq`)?"""
     return dictionary().FREQ.get(s, 0) >= min_freq
@@ -89,22 +109,29 @@ def segment(text: str) -> list[str]:
     return list(dictionary().cut(text))
 
 
-def search_boundaries(words) -> set[int]:
-    """Word boundaries of search-mode segmentation, derived from the precise-mode `words` of
-    a text without segmenting it again: as jieba's `cut_for_search`, a word longer than two
-    characters also yields its 2- and 3-character sub-words found in the dictionary."""
+def search_tokens(words) -> list[tuple[int, int, str]]:
+    """(start, end, word) of search-mode segmentation, in jieba's `cut_for_search` order,
+    derived from the precise-mode `words` of a text without segmenting it again: a word
+    longer than two characters is preceded by its 2- and 3-character sub-words found in the
+    dictionary."""
     freq = dictionary().FREQ
-    bounds, pos = {0}, 0
+    out, pos = [], 0
     for w in words:
         n = len(w)
         for k in (2, 3):
             if n > k:
-                for i in range(n - k + 1):
-                    if freq.get(w[i:i + k]):
-                        bounds.add(pos + i)
-                        bounds.add(pos + i + k)
+                out.extend((pos + i, pos + i + k, w[i:i + k]) for i in range(n - k + 1) if freq.get(w[i:i + k]))
+        out.append((pos, pos + n, w))
         pos += n
-        bounds.add(pos)
+    return out
+
+
+def search_boundaries(words) -> set[int]:
+    """Word boundaries of search-mode segmentation (see `search_tokens`)."""
+    bounds = {0}
+    for a, b, _ in search_tokens(words):
+        bounds.add(a)
+        bounds.add(b)
     return bounds
 
 

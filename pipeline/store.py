@@ -31,6 +31,7 @@ rebuild from the same documents.jsonl has the same content.
 """
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
 import os
@@ -140,12 +141,46 @@ def fts_tokens(text: Optional[str]) -> list[str]:
 
     if not text:
         return []
-    return [w for w in (t.strip() for t in segment_for_search(text)) if w and _WORD.search(w)]
+    return _keep(segment_for_search(text))
 
 
 def fts_document(text: Optional[str]) -> str:
     """`text` as stored in practices_fts: its words joined by spaces."""
     return " ".join(fts_tokens(text))
+
+
+def _keep(words) -> list[str]:
+    return [w for w in (t.strip() for t in words) if w and _WORD.search(w)]
+
+
+def fts_index(article: Article, words: Optional[list[str]] = None) -> list[list[str]]:
+    """The practices_fts columns (programme, activity, evidence, context) of each practice of
+    `article`, in order; each equals `fts_document` of the column's text. Evidence sentences
+    are spans of the article, so their words come from one search-mode segmentation of the
+    article, derived from its precise-mode `words` when the caller has them (the segment
+    stage): no text is segmented twice."""
+    from pipeline.segment import search_tokens, segment
+
+    if not (article.relevant and article.practices):
+        return []
+    tokens = search_tokens(words if words is not None else segment(article.text))
+    # token starts are not sorted (a word's sub-words come before it), their running maximum
+    # is; evidence spans begin and end on word boundaries, so it brackets them exactly
+    key, top = [], -1
+    for a, _, _ in tokens:
+        top = max(top, a)
+        key.append(top)
+    rows = []
+    for p in article.practices:
+        evidence = []
+        for e in p.evidence:
+            lo, hi = bisect.bisect_left(key, e.start), bisect.bisect_left(key, e.end)
+            evidence.extend(w for a, b, w in tokens[lo:hi] if e.start <= a and b <= e.end)
+        path = list(p.region.path) if p.region else []
+        context = " ".join(x for x in (p.organisation, " ".join(path), " ".join(p.themes), article.title) if x)
+        names = " ".join(x for x in (p.programme, p.programme_key) if x)
+        rows.append([fts_document(names), fts_document(p.activity), " ".join(_keep(evidence)), fts_document(context)])
+    return rows
 
 
 def normalise_query(text: Optional[str]) -> str:
@@ -212,13 +247,28 @@ def read_articles(documents: Path) -> Iterator[Article]:
                 yield Article.model_validate_json(line)
 
 
-def write_database(documents: Path, db: Path) -> StoreSummary:
-    """Build `db` from a documents.jsonl file (atomically: a temp file, then os.replace)."""
-    return build_database(read_articles(Path(documents)), db)
+def read_index(index: Path) -> Iterator[Optional[list[list[str]]]]:
+    """The lines of an index file written beside documents.jsonl (one JSON list of
+    `fts_index` rows per article, in the same order)."""
+    with open(index, encoding="utf-8") as f:
+        for line in f:
+            if line.strip():
+                yield json.loads(line)
 
 
-def build_database(articles: Iterable[Article], db: Path) -> StoreSummary:
-    """Build `db` from articles (their `practices` included); returns what was written."""
+def write_database(documents: Path, db: Path, index: Optional[Path] = None) -> StoreSummary:
+    """Build `db` from a documents.jsonl file (atomically: a temp file, then os.replace).
+    `index`: the articles' full-text rows computed where they were produced (`fts_index`),
+    one line per article; without it they are computed here."""
+    articles = read_articles(Path(documents))
+    rows = read_index(Path(index)) if index is not None else None
+    return build_database(articles, db, rows)
+
+
+def build_database(articles: Iterable[Article], db: Path,
+                   index: Optional[Iterable[Optional[list[list[str]]]]] = None) -> StoreSummary:
+    """Build `db` from articles (their `practices` included); returns what was written.
+    `index`: each article's `fts_index` rows, in the same order (computed here when absent)."""
     db = Path(db)
     db.parent.mkdir(parents=True, exist_ok=True)
     tmp = db.with_name(f".{db.name}.{os.getpid()}.building")
@@ -231,7 +281,7 @@ def build_database(articles: Iterable[Article], db: Path) -> StoreSummary:
             conn.execute("PRAGMA journal_mode=OFF")
             conn.execute("PRAGMA synchronous=OFF")
             conn.executescript(SCHEMA)
-            summary = _fill(conn, articles)
+            summary = _fill(conn, articles, index)
             conn.executescript(INDICES)
             conn.execute("INSERT INTO practices_fts(practices_fts) VALUES ('optimize')")
             conn.commit()
@@ -266,13 +316,16 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def _fill(conn: sqlite3.Connection, articles: Iterable[Article]) -> StoreSummary:
+def _fill(conn: sqlite3.Connection, articles: Iterable[Article],
+          index: Optional[Iterable[Optional[list[list[str]]]]] = None) -> StoreSummary:
     s = StoreSummary()
+    rows_of = iter(index) if index is not None else None
     conn.executemany("INSERT INTO fedreports_meta VALUES (?, ?)",
                      [("schema_version", SCHEMA_VERSION), ("segmenter", segmenter_fingerprint())])
     seen_docs: set[str] = set()
     seen_practices: set[str] = set()
     for a in articles:
+        rows = next(rows_of, None) if rows_of is not None else None
         if a.doc_id in seen_docs:  # a repeated line: the first wins
             continue
         seen_docs.add(a.doc_id)
@@ -301,12 +354,14 @@ def _fill(conn: sqlite3.Connection, articles: Iterable[Article]) -> StoreSummary
         outcome_ids: dict[tuple, int] = {}
         for o in a.outcomes:
             outcome_ids.setdefault((o.start, o.end, o.type, o.text), _insert_outcome(conn, s, a.doc_id, o))
-        if a.relevant:
-            for p in a.practices:
+        if a.relevant and a.practices:
+            if rows is None or len(rows) != len(a.practices):
+                rows = fts_index(a)
+            for p, fts_row in zip(a.practices, rows):
                 if p.id in seen_practices or not p.id:  # ids must be unique: keep the record, renamed
                     p = p.model_copy(update={"id": f"{p.id or a.doc_id}~{s.practices + 1}"})
                 seen_practices.add(p.id)
-                _insert_practice(conn, s, a, p, count_ids, outcome_ids)
+                _insert_practice(conn, s, a, p, count_ids, outcome_ids, fts_row)
     return s
 
 
@@ -324,7 +379,8 @@ def _insert_outcome(conn, s: StoreSummary, doc_id: str, o: Outcome) -> int:
     return s.outcomes
 
 
-def _insert_practice(conn, s: StoreSummary, a: Article, p: Practice, count_ids: dict, outcome_ids: dict) -> None:
+def _insert_practice(conn, s: StoreSummary, a: Article, p: Practice, count_ids: dict, outcome_ids: dict,
+                     fts_row: list[str]) -> None:
     s.practices += 1
     path = list(p.region.path) if p.region else []
     evidence_text = "\n".join(e.text for e in p.evidence)
@@ -355,13 +411,10 @@ def _insert_practice(conn, s: StoreSummary, a: Article, p: Practice, count_ids: 
         conn.execute("INSERT INTO practice_outcomes VALUES (?,?,?)", (p.id, seq, outcome_ids[key]))
     conn.executemany("INSERT INTO evidence VALUES (?,?,?,?,?)",
                      [(p.id, i, e.start, e.end, e.text) for i, e in enumerate(p.evidence)])
-    context = " ".join(x for x in (p.organisation, " ".join(path), " ".join(p.themes), a.title) if x)
-    names = " ".join(x for x in (p.programme, p.programme_key) if x)
     conn.execute("INSERT INTO practices_fts(rowid, programme, activity, evidence, context) VALUES (?,?,?,?,?)",
-                 (rowid, fts_document(names), fts_document(p.activity), fts_document(evidence_text),
-                  fts_document(context)))
+                 (rowid, *fts_row))
 
 
-__all__ = ["BM25_WEIGHTS", "StoreSummary", "build_database", "dumps", "fts_document", "fts_query", "fts_tokens",
+__all__ = ["BM25_WEIGHTS", "StoreSummary", "build_database", "dumps", "fts_document", "fts_index", "fts_query", "fts_tokens",
            "normalise_query",
            "quote_identifier", "read_articles", "write_database"]

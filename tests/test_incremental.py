@@ -86,7 +86,7 @@ def test_the_database_is_rebuilt_not_updated_in_place(tmp_path, monkeypatch):
     rows a fresh run writes (the database is built into a new file and swapped in)."""
     import pipeline.store
 
-    def appending_store(documents: Path, db: Path) -> None:  # a store that never clears old rows
+    def appending_store(documents: Path, db: Path, index=None) -> None:  # a store that never clears old rows
         con = sqlite3.connect(db)
         con.execute("CREATE TABLE IF NOT EXISTS articles (doc_id TEXT, text TEXT)")
         for line in documents.read_text(encoding="utf-8").splitlines():
@@ -156,7 +156,8 @@ def test_the_database_is_rebuilt_only_when_its_input_changed(tmp_path, monkeypat
     import pipeline.store
 
     real, builds = pipeline.store.write_database, []
-    monkeypatch.setattr(pipeline.store, "write_database", lambda docs, db: (builds.append(db), real(docs, db))[1])
+    monkeypatch.setattr(pipeline.store, "write_database",
+                        lambda docs, db, index=None: (builds.append(db), real(docs, db, index))[1])
     src = make_inputs(tmp_path, 3)
     out = tmp_path / "out"
     run([src], out)
