@@ -25,16 +25,15 @@ import functools
 import itertools
 import re
 from decimal import Decimal, InvalidOperation
-from importlib import resources
 from typing import NamedTuple, Optional, Union
 
-import cn2an
-import yaml
 from spacy.attrs import IDX
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from extractors.spans import doc_text, set_spans
+from pipeline.segment import words_tagged
+from pipeline.datafiles import load_yaml
 from schemas import Count
 
 CN_DIGITS = "零〇一二两三四五六七八九壹贰叁肆伍陆柒捌玖拾佰仟"
@@ -60,7 +59,7 @@ class ParsedCount(NamedTuple):
 # ---------------------------------------------------------------- vocabularies (loaded once)
 
 def _read_yaml(name: str) -> dict:
-    return yaml.safe_load(resources.files("extractors").joinpath(f"data/{name}").read_text(encoding="utf-8"))
+    return load_yaml("extractors", f"data/{name}")
 
 
 @functools.lru_cache(maxsize=1)
@@ -165,6 +164,7 @@ def chinese_number(s: str) -> Optional[Decimal]:
         return None
     if s[0] in MAGNITUDES:  # cn2an's smart mode wants the leading 一 of 百/千万
         s = "一" + s
+    import cn2an  # on first use: importing it takes 0.3 s, and most texts write numbers in digits
     try:
         value = cn2an.cn2an(s, "smart")
     except (ValueError, KeyError, IndexError, TypeError):
@@ -456,12 +456,9 @@ class _Tokens:
             i -= 1
 
 
-@functools.lru_cache(maxsize=1)
 def jieba_verbs() -> frozenset:
     """Words tagged as verbs (v) in jieba's bundled dictionary: they end an object phrase."""
-    import jieba
-    text = jieba.Tokenizer().get_dict_file().read().decode("utf-8")
-    return frozenset(re.findall(r"^(\S+) \d+ v\r?$", text, re.M))
+    return words_tagged("v")
 
 
 _CJK_WORD = re.compile("[\u3400-\u9fff]+")

@@ -52,8 +52,8 @@ from pathlib import Path
 from typing import Optional, Union
 
 import ahocorasick
-import yaml
 
+from pipeline.datafiles import load_yaml
 from schemas import RegionRef
 
 CODE_VERSION = "9"
@@ -75,8 +75,7 @@ _EXCLUDED_PROVINCES = ("71", "81", "82")  # Taiwan, Hong Kong, Macau: not mainla
 @functools.lru_cache(maxsize=1)
 def vocabulary() -> dict:
     """The word lists of `data/places.yaml` (read once per process)."""
-    text = resources.files("extractors").joinpath("data/places.yaml").read_text(encoding="utf-8")
-    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+    return load_yaml("extractors", "data/places.yaml")
 
 
 def _source_dir() -> Path:

@@ -18,14 +18,13 @@ import bisect
 import functools
 import re
 from dataclasses import dataclass
-from importlib import resources
 from typing import Optional
 
-import yaml
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from extractors.spans import doc_text, set_spans
+from pipeline.datafiles import load_yaml
 from schemas import Outcome
 
 _CJK = "\u4e00-\u9fff"
@@ -66,7 +65,7 @@ class OutcomeVocabulary:
 @functools.lru_cache(maxsize=1)
 def vocabulary() -> OutcomeVocabulary:
     """The outcome vocabulary, read from extractors/data/outcomes.yaml once per process."""
-    data = yaml.safe_load(resources.files("extractors").joinpath("data/outcomes.yaml").read_text(encoding="utf-8"))
+    data = load_yaml("extractors", "data/outcomes.yaml")
     suffixes = _alt(data["title_suffixes"])
     units = _alt(data["count_units"])
     levels = _alt([w for w in data["levels"] if len(w) > 1])

@@ -30,15 +30,14 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Optional
 
-import yaml
 from spacy.language import Language
 from spacy.tokens import Doc
 
 from extractors.outcomes import Boundaries, HonourItem, honours_of
 from extractors.spans import doc_text, set_spans
+from pipeline.datafiles import load_yaml
 from schemas import Mention, Place, Programme, RegionRef
 
 _CJK = "\u4e00-\u9fff"
@@ -134,7 +133,7 @@ class ProgrammeVocabulary:
 @functools.lru_cache(maxsize=1)
 def vocabulary() -> ProgrammeVocabulary:
     """The programme vocabulary, read from extractors/data/programmes.yaml once per process."""
-    data = yaml.safe_load(resources.files("extractors").joinpath("data/programmes.yaml").read_text(encoding="utf-8"))
+    data = load_yaml("extractors", "data/programmes.yaml")
     pairs = []
     for i, (o, c) in enumerate(data["quotes"] + data["title_quotes"]):
         title = [o, c] in data["title_quotes"]

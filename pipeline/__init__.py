@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
-from importlib import resources
+import importlib.util
+from pathlib import Path
 
 __version__ = "0.1.0"
 
@@ -19,17 +20,10 @@ def pipeline_version() -> str:
     """Version of the code plus a hash of every data file, so that editing a word list
     makes incremental runs re-process files."""
     h = hashlib.sha1(__version__.encode())
-    for package in ("pipeline", "extractors"):
-        root = resources.files(package)
-        for sub in ("data",):
-            folder = root.joinpath(sub)
-            if not folder.is_dir():
-                continue
-            for item in sorted(folder.iterdir(), key=lambda p: p.name):
-                if item.is_file():
-                    h.update(item.name.encode())
-                    h.update(item.read_bytes())
-        for item in sorted(root.iterdir(), key=lambda p: p.name):
-            if item.name.endswith(".py"):
-                h.update(item.read_bytes())
+    for package in ("pipeline", "extractors", "schemas"):
+        # found without importing it (importing extractors loads spaCy: a second per run)
+        root = Path(importlib.util.find_spec(package).submodule_search_locations[0])
+        for item in [*sorted(root.rglob("*.py")), *sorted(p for p in (root / "data").glob("*") if p.is_file())]:
+            h.update(str(item.relative_to(root)).encode())
+            h.update(item.read_bytes())
     return f"{__version__}+{h.hexdigest()[:10]}"

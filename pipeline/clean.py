@@ -18,11 +18,10 @@ import functools
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Optional
 
-import yaml
 
+from pipeline.datafiles import load_yaml
 from pipeline.readers import RawText
 from pipeline.readers.txt import common_chars
 
@@ -73,8 +72,7 @@ class Line:
 
 @functools.lru_cache(maxsize=1)
 def vocabulary() -> dict:
-    text = resources.files("pipeline").joinpath("data/boilerplate.yaml").read_text(encoding="utf-8")
-    data = yaml.safe_load(text)
+    data = load_yaml("pipeline", "data/boilerplate.yaml")
     flags = re.I
     return {
         "drop": [re.compile(p, flags) for p in data["drop_line"]],
@@ -90,8 +88,7 @@ def vocabulary() -> dict:
 
 @functools.lru_cache(maxsize=1)
 def federation_terms() -> dict:
-    text = resources.files("pipeline").joinpath("data/federation_terms.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return load_yaml("pipeline", "data/federation_terms.yaml")
 
 
 @functools.lru_cache(maxsize=1)

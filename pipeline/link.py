@@ -38,11 +38,10 @@ import bisect
 import functools
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Callable, Iterable, Optional
 
-import yaml
 
+from pipeline.datafiles import load_yaml
 from schemas import Article, Count, Evidence, Outcome, Place, Practice, Programme, RegionRef
 
 MAX_EVIDENCE = 8          # sentences kept per practice (those with figures first)
@@ -78,7 +77,7 @@ class ThemeTaxonomy:
 @functools.lru_cache(maxsize=1)
 def taxonomy() -> ThemeTaxonomy:
     """The theme taxonomy of `data/themes.yaml` (read once per process)."""
-    data = yaml.safe_load(resources.files("pipeline").joinpath("data/themes.yaml").read_text(encoding="utf-8"))
+    data = load_yaml("pipeline", "data/themes.yaml")
     keyword_theme: dict[str, str] = {}
     keyword_weight: dict[str, float] = {}
     for theme, words in data["themes"].items():

@@ -28,7 +28,7 @@ import sqlite3
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable, Optional, Union
+from typing import Any, Optional, Union
 
 from pipeline.store import BM25_WEIGHTS, fts_query, normalise_query, quote_identifier
 from schemas import Count, Evidence, Outcome, Practice, RegionRef

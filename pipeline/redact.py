@@ -11,12 +11,13 @@ length (杨光彩 -> 杨某某; 陈外婆 -> 某外婆), so character offsets st
 from __future__ import annotations
 
 import functools
+
 import re
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Optional
 
-import yaml
+from pipeline.datafiles import load_yaml
+
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,7 @@ class _Vocab:
 
 @functools.lru_cache(maxsize=1)
 def vocabulary() -> _Vocab:
-    data = yaml.safe_load(resources.files("pipeline").joinpath("data/persons.yaml").read_text(encoding="utf-8"))
+    data = load_yaml("pipeline", "data/persons.yaml")
     singles = "".join(data["surnames"].split())
     surname = "(?:" + "|".join(map(re.escape, data["compound_surnames"])) + f"|[{singles}])"
     given = r"[\u4e00-\u9fff]{1,2}"
