@@ -564,6 +564,14 @@ def _acting(candidates: list[Organisation], region: Optional[RegionRef]) -> Opti
     return next((o for o in acting if o.region is not None), None) or (acting[0] if acting else None)
 
 
+@functools.lru_cache(maxsize=4096)
+def _name_bounds(name: str) -> frozenset[int]:
+    """Search-mode word boundaries of a programme name (names recur across practices and
+    documents: 三访四察五送, 妇女之家)."""
+    from pipeline.segment import search_boundaries, segment
+    return frozenset(search_boundaries(segment(name)))
+
+
 def _within(bounds: list[int], start: int, end: int) -> set[int]:
     """The boundaries of a sorted list that fall in [start, end], shifted to start at 0."""
     lo, hi = bisect.bisect_left(bounds, start), bisect.bisect_right(bounds, end)
@@ -630,9 +638,14 @@ def _practice(unit: _Unit, article: Article, paragraphs: list[_Paragraph], sente
 
     evidence_texts = [e.text for e in evidence]
     names = [prog.name, *prog.aliases] if prog is not None else []
+    # the activity is cut from its sentence: its word boundaries are the article's
+    at = anchor_sentence.text.find(activity) if activity else -1
+    activity_bounds = _within(word_bounds, anchor_sentence.start + at, anchor_sentence.start + at + len(activity)) \
+        if at >= 0 else None
     found = classify_themes(*names, activity, *evidence_texts,
                             weights=[NAME_WEIGHT] * len(names) + [ACTIVITY_WEIGHT] + [1] * len(evidence_texts),
-                            bounds=[None] * (len(names) + 1) + [_within(word_bounds, e.start, e.end) for e in evidence])
+                            bounds=[_name_bounds(n) for n in names] + [activity_bounds]
+                            + [_within(word_bounds, e.start, e.end) for e in evidence])
     if not found:  # fall back on the section heading the practice stands under
         heading = next((paragraphs[j] for j in range(sentences[ordered[0]].paragraph - 1, -1, -1)
                         if paragraphs[j].heading), None)
