@@ -32,6 +32,7 @@ rebuild from the same documents.jsonl has the same content.
 from __future__ import annotations
 
 import bisect
+import functools
 import hashlib
 import json
 import os
@@ -153,12 +154,24 @@ def _keep(words) -> list[str]:
     return [w for w in (t.strip() for t in words) if w and _WORD.search(w)]
 
 
+@functools.lru_cache(maxsize=8192)
+def _part_words(part: str) -> tuple[str, ...]:
+    """fts_tokens of a short recurring string (a programme name, an organisation, a region or
+    theme name): jieba splits at spaces, so the words of "A B" are the words of A, then B."""
+    return tuple(fts_tokens(part))
+
+
+def _joined(parts) -> str:
+    return " ".join(w for part in parts if part for w in _part_words(part))
+
+
 def fts_index(article: Article, words: Optional[list[str]] = None) -> list[list[str]]:
     """The practices_fts columns (programme, activity, evidence, context) of each practice of
-    `article`, in order; each equals `fts_document` of the column's text. Evidence sentences
-    are spans of the article, so their words come from one search-mode segmentation of the
-    article, derived from its precise-mode `words` when the caller has them (the segment
-    stage): no text is segmented twice."""
+    `article`, in order, as `fts_document` makes them. Evidence sentences and the activity
+    phrase are spans of the article, so their words come from one search-mode segmentation of
+    the article, derived from its precise-mode `words` when the caller has them (the segment
+    stage): no text is segmented twice. Names, organisations, regions and themes recur and
+    are segmented once per process."""
     from pipeline.segment import search_tokens, segment
 
     if not (article.relevant and article.practices):
@@ -170,16 +183,21 @@ def fts_index(article: Article, words: Optional[list[str]] = None) -> list[list[
     for a, _, _ in tokens:
         top = max(top, a)
         key.append(top)
+    def words_in(start: int, end: int) -> list[str]:
+        lo, hi = bisect.bisect_left(key, start), bisect.bisect_left(key, end)
+        return [w for a, b, w in tokens[lo:hi] if start <= a and b <= end]
+
+    title = " ".join(fts_tokens(article.title))
     rows = []
     for p in article.practices:
-        evidence = []
-        for e in p.evidence:
-            lo, hi = bisect.bisect_left(key, e.start), bisect.bisect_left(key, e.end)
-            evidence.extend(w for a, b, w in tokens[lo:hi] if e.start <= a and b <= e.end)
+        evidence = [w for e in p.evidence for w in words_in(e.start, e.end)]
+        # the activity phrase is cut from an evidence sentence: the article's words inside it
+        # (a word the cut splits at the phrase's edge is left out, not indexed as a fragment)
+        at = next(((e.start + e.text.find(p.activity)) for e in p.evidence if p.activity and p.activity in e.text), None)
+        activity = " ".join(_keep(words_in(at, at + len(p.activity)))) if at is not None else fts_document(p.activity)
         path = list(p.region.path) if p.region else []
-        context = " ".join(x for x in (p.organisation, " ".join(path), " ".join(p.themes), article.title) if x)
-        names = " ".join(x for x in (p.programme, p.programme_key) if x)
-        rows.append([fts_document(names), fts_document(p.activity), " ".join(_keep(evidence)), fts_document(context)])
+        context = " ".join(x for x in (_joined([p.organisation, *path, *p.themes]), title) if x)
+        rows.append([_joined([p.programme, p.programme_key]), activity, " ".join(_keep(evidence)), context])
     return rows
 
 
