@@ -657,7 +657,8 @@ def comparison_tables(c: Comparison) -> list:
 
     tables = []
     p = c.practices
-    t = Table(c.by, box=box.SIMPLE_HEAD, title=f"practices by {c.by} and {c.across}")
+    t = Table(box=box.SIMPLE_HEAD, title=f"practices by {c.by} and {c.across}")
+    t.add_column(c.by, no_wrap=True)  # region names are the point of the table: never cropped
     for col in p.columns:
         t.add_column(escape(str(col)), overflow="fold", justify="right")
     for region, row in p.iterrows():
@@ -665,7 +666,8 @@ def comparison_tables(c: Comparison) -> list:
     tables.append(t)
     f = c.figures
     if f is not None and not f.empty:
-        t = Table(c.by, box=box.SIMPLE_HEAD, title="summed figures (same object and unit, found in two regions or more)")
+        t = Table(box=box.SIMPLE_HEAD, title="summed figures (same object and unit, found in two regions or more)")
+        t.add_column(c.by, no_wrap=True)
         for col in f.columns:
             t.add_column(escape(str(col)), overflow="fold", justify="right")
         for region, row in f.iterrows():
