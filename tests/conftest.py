@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -28,3 +29,23 @@ def dev_docs() -> Path:
 def seed_text(prefix: str) -> str:
     """Raw text of a bundled seed document, by its number prefix ("000" … "004")."""
     return next(CORPUS.glob(f"{prefix}_*.txt")).read_text(encoding="utf-8")
+
+
+def db_dump(path: Path) -> dict[str, list[str]]:
+    """Every row of every table of a practices.db (FTS shadow tables aside), sorted, for
+    comparing two runs' databases; {} when there is none."""
+    if not path.exists():
+        return {}
+    con = sqlite3.connect(path)
+    tables = [t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
+                                        "AND name NOT LIKE '%_fts_%' ORDER BY name")]
+    dump = {t: sorted(map(repr, con.execute(f'SELECT * FROM "{t}"'))) for t in tables}
+    con.close()
+    return dump
+
+
+def outputs(out: Path) -> tuple:
+    """What a run leaves in `out`: documents.jsonl, manifest.jsonl and the database's rows."""
+    return ((out / "documents.jsonl").read_text(encoding="utf-8"),
+            (out / "manifest.jsonl").read_text(encoding="utf-8"),
+            db_dump(out / "practices.db"))

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS
+from conftest import CORPUS, db_dump, outputs
 from pipeline import run as run_module
 from pipeline.run import ResultCache, run
 from pipeline.settings import Settings
@@ -31,22 +31,6 @@ def make_inputs(root: Path, n: int = 6) -> Path:
         (src / f"{i}.txt").write_text(text + "\n", encoding="utf-8")
     return src
 
-
-def db_dump(path: Path) -> dict:
-    if not path.exists():
-        return {}
-    con = sqlite3.connect(path)
-    tables = [t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
-                                        "AND name NOT LIKE '%_fts_%' ORDER BY name")]
-    dump = {t: sorted(map(repr, con.execute(f'SELECT * FROM "{t}"'))) for t in tables}
-    con.close()
-    return dump
-
-
-def outputs(out: Path):
-    return ((out / "documents.jsonl").read_text(encoding="utf-8"),
-            (out / "manifest.jsonl").read_text(encoding="utf-8"),
-            db_dump(out / "practices.db"))
 
 
 def test_rerun_after_change_delete_and_add_equals_a_fresh_run(tmp_path):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
@@ -13,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, DEV_DOCS
+from conftest import CORPUS, DEV_DOCS, outputs
 
 
 def make_corpus(root: Path, copies: int = 3) -> Path:
@@ -28,23 +27,6 @@ def make_corpus(root: Path, copies: int = 3) -> Path:
 
 def fedreports(*args) -> list[str]:
     return [sys.executable, "-m", "pipeline.cli", *map(str, args)]
-
-
-def db_dump(path: Path) -> dict[str, list[tuple]]:
-    if not path.exists():
-        return {}
-    con = sqlite3.connect(path)
-    tables = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table' "
-                                        "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '%_fts_%' ORDER BY name")]
-    dump = {t: sorted(map(repr, con.execute(f'SELECT * FROM "{t}"'))) for t in tables}
-    con.close()
-    return dump
-
-
-def outputs(out: Path):
-    return ((out / "documents.jsonl").read_text(encoding="utf-8"),
-            (out / "manifest.jsonl").read_text(encoding="utf-8"),
-            db_dump(out / "practices.db"))
 
 
 @pytest.mark.slow
