@@ -1,0 +1,56 @@
+"""The segment stage: jieba (or jieba-next) with the federation dictionary, and the
+search-mode words derived from the precise-mode ones without segmenting twice."""
+from __future__ import annotations
+
+import pytest
+
+from conftest import seed_text
+from pipeline import segment as seg
+from pipeline.nlp import load
+
+
+@pytest.mark.parametrize("prefix", ["000", "001", "004"])
+def test_search_tokens_are_the_words_of_cut_for_search(prefix):
+    text = seed_text(prefix)[:3000]
+    tokens = seg.search_tokens(seg.segment(text))
+    assert [w for _, _, w in tokens] == seg.segment_for_search(text)
+    assert all(text[a:b] == w for a, b, w in tokens)
+
+
+def test_search_boundaries_are_the_ends_of_the_search_tokens():
+    text = "永善县妇联实施巾帼健康行动，开展“两癌”免费筛查，春蕾班学员家庭走访全覆盖。"
+    words = seg.segment(text)
+    assert seg.search_boundaries(words) == {0} | {x for a, b, _ in seg.search_tokens(words) for x in (a, b)}
+    assert 3 in seg.search_boundaries(words)  # 永善县|妇联
+
+
+def test_the_federation_dictionary_keeps_its_words_whole():
+    assert "妇联" in seg.segment("宁波市妇联深入开展走访")
+    assert seg.is_word("妇联")
+
+
+def test_tokenizer_assigns_the_words_as_strings():
+    doc = load().make_doc("慈溪市妇联推广“姐妹驿站”，服务妇女2.6万余名。")
+    assert doc._.words == [t.text for t in doc]
+    assert "".join(doc._.words) == doc.text
+
+
+def test_engine_names_the_segmenter():
+    assert seg.ENGINE.split()[0] in ("jieba", "jieba-next")
+
+
+def test_without_jieba_next_the_pipeline_segments_with_jieba_alike():
+    """Where jieba-next has no wheel the pure-Python jieba is used: the same words."""
+    import json
+    import subprocess
+    import sys
+
+    code = ("import sys, json; sys.modules['jieba_next'] = None\n"
+            "from conftest import seed_text\n"
+            "from pipeline import segment as seg\n"
+            "print(json.dumps([seg.ENGINE, seg.segment(seed_text('000')[:2000])], ensure_ascii=False))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=str(__import__("conftest").ROOT / "tests"))
+    engine, words = json.loads(out.stdout)
+    assert engine.startswith("jieba ")
+    assert words == seg.segment(seed_text("000")[:2000])
