@@ -130,12 +130,17 @@ def classify_themes(*texts: Optional[str], weights: Optional[list[float]] = None
     its weight in themes.yaml times the largest weight of the texts it is found in (default 1
     each); ties in taxonomy order; at most `max_themes`. `bounds[i]`: the search-mode word
     boundaries of texts[i] when known (see `theme_keywords`)."""
+    return rank_themes([(theme_keywords(text or "", bounds[i] if bounds and i < len(bounds) else None),
+                         weights[i] if weights and i < len(weights) else 1.0) for i, text in enumerate(texts)])
+
+
+def rank_themes(found: list[tuple[list[tuple[str, str]], float]]) -> list[str]:
+    """`classify_themes` from the keywords already found in each text: (their `theme_keywords`,
+    the text's weight) pairs."""
     tax = taxonomy()
     hits: dict[str, dict[str, float]] = {}
-    for i, text in enumerate(texts):
-        w = weights[i] if weights and i < len(weights) else 1.0
-        known = bounds[i] if bounds and i < len(bounds) else None
-        for word, theme in theme_keywords(text or "", known):
+    for keywords, w in found:
+        for word, theme in keywords:
             words = hits.setdefault(theme, {})
             words[word] = max(words.get(word, 0.0), w * tax.keyword_weight[word])
     order = {t: i for i, t in enumerate(tax.themes)}
@@ -521,13 +526,18 @@ def link_practices(article: Article, words: Optional[list[str]] = None) -> list[
         if u is not None:
             u.outcomes.append(o)
 
+    @functools.lru_cache(maxsize=None)
+    def span_keywords(start: int, end: int) -> list[tuple[str, str]]:
+        """Theme keywords of a span of the text (a sentence is evidence of several practices)."""
+        return theme_keywords(text[start:end], _within(word_bounds, start, end))
+
     orgs = find_organisations(article)
     principal = _principal(orgs, article)
     org_sentences = {sentence_of(o.start) for o in orgs}
     built: list[tuple[tuple, Practice]] = []
     for unit in all_units.values():
         practice = _practice(unit, article, paragraphs, sentences, orgs, principal, sentence_of, org_sentences,
-                             word_bounds)
+                             word_bounds, span_keywords)
         if practice is not None:
             first = practice.evidence[0].start if practice.evidence else 0
             built.append(((first, 0 if unit.programme else 1, unit.key), practice))
@@ -565,11 +575,11 @@ def _acting(candidates: list[Organisation], region: Optional[RegionRef]) -> Opti
 
 
 @functools.lru_cache(maxsize=4096)
-def _name_bounds(name: str) -> frozenset[int]:
-    """Search-mode word boundaries of a programme name (names recur across practices and
-    documents: 三访四察五送, 妇女之家)."""
+def _name_keywords(name: str) -> list[tuple[str, str]]:
+    """Theme keywords of a programme name, on its search-mode word boundaries (names recur
+    across practices and documents: 三访四察五送, 妇女之家)."""
     from pipeline.segment import search_boundaries, segment
-    return frozenset(search_boundaries(segment(name)))
+    return theme_keywords(name, search_boundaries(segment(name)))
 
 
 def _within(bounds: list[int], start: int, end: int) -> set[int]:
@@ -581,7 +591,7 @@ def _within(bounds: list[int], start: int, end: int) -> set[int]:
 def _practice(unit: _Unit, article: Article, paragraphs: list[_Paragraph], sentences: list[_Sentence],
               orgs: list[Organisation], principal: Optional[Organisation],
               sentence_of: Callable[[int], Optional[int]], org_sentences: set[int],
-              word_bounds: list[int]) -> Optional[Practice]:
+              word_bounds: list[int], span_keywords: Callable[[int, int], list]) -> Optional[Practice]:
     text = article.text
     if not unit.sentences:
         return None
@@ -642,10 +652,9 @@ def _practice(unit: _Unit, article: Article, paragraphs: list[_Paragraph], sente
     at = anchor_sentence.text.find(activity) if activity else -1
     activity_bounds = _within(word_bounds, anchor_sentence.start + at, anchor_sentence.start + at + len(activity)) \
         if at >= 0 else None
-    found = classify_themes(*names, activity, *evidence_texts,
-                            weights=[NAME_WEIGHT] * len(names) + [ACTIVITY_WEIGHT] + [1] * len(evidence_texts),
-                            bounds=[_name_bounds(n) for n in names] + [activity_bounds]
-                            + [_within(word_bounds, e.start, e.end) for e in evidence])
+    found = rank_themes([(_name_keywords(n), NAME_WEIGHT) for n in names]
+                        + [(theme_keywords(activity or "", activity_bounds), ACTIVITY_WEIGHT)]
+                        + [(span_keywords(e.start, e.end), 1) for e in evidence])
     if not found:  # fall back on the section heading the practice stands under
         heading = next((paragraphs[j] for j in range(sentences[ordered[0]].paragraph - 1, -1, -1)
                         if paragraphs[j].heading), None)
@@ -658,5 +667,5 @@ def _practice(unit: _Unit, article: Article, paragraphs: list[_Paragraph], sente
         year=practice_year(evidence_texts, article), evidence=evidence)
 
 
-__all__ = ["Organisation", "activity_phrase", "classify_themes", "find_organisations", "link_practices",
+__all__ = ["Organisation", "activity_phrase", "classify_themes", "rank_themes", "find_organisations", "link_practices",
            "practice_year", "programme_key", "taxonomy", "themes"]
