@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import gc
 import hashlib
 import json
 import os
@@ -129,6 +130,12 @@ def dumps(value) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
+@functools.lru_cache(maxsize=16384)
+def _dumps_list(items: tuple) -> str:
+    """`dumps` of a list that recurs (a region path, a practice's themes)."""
+    return dumps(list(items))
+
+
 # ---------------------------------------------------------------- segmentation for FTS
 
 _WORD = re.compile(r"[\w\u4e00-\u9fff]", re.UNICODE)
@@ -151,7 +158,14 @@ def fts_document(text: Optional[str]) -> str:
 
 
 def _keep(words) -> list[str]:
-    return [w for w in (t.strip() for t in words) if w and _WORD.search(w)]
+    return [w for w in map(_kept, words) if w]
+
+
+@functools.lru_cache(maxsize=262144)
+def _kept(token: str) -> str:
+    """`token` as indexed: stripped, or "" for punctuation and spaces (tokens recur: decided once)."""
+    w = token.strip()
+    return w if w and _WORD.search(w) else ""
 
 
 @functools.lru_cache(maxsize=8192)
@@ -245,7 +259,7 @@ class StoreSummary:
 def _region_cols(r: Optional[RegionRef]) -> tuple:
     if r is None:
         return (None, None, None, None)
-    return (r.name, r.adcode, r.level, dumps(list(r.path)))
+    return (r.name, r.adcode, r.level, _dumps_list(tuple(r.path)))
 
 
 def _levels(path: list[str]) -> tuple[Optional[str], Optional[str], Optional[str]]:
@@ -293,6 +307,11 @@ def build_database(articles: Iterable[Article], db: Path,
     _remove_stale_builds(db)
     for stale in (tmp, Path(str(tmp) + "-journal")):
         stale.unlink(missing_ok=True)
+    # the articles read back are large trees of small objects, freed by reference counting as
+    # soon as their rows are written; the cycle collector would only walk them again and again
+    # (a fifth of the build time), so it pauses for the build
+    collecting = gc.isenabled()
+    gc.disable()
     try:
         conn = sqlite3.connect(tmp)
         try:
@@ -309,6 +328,8 @@ def build_database(articles: Iterable[Article], db: Path,
             os.fsync(f.fileno())
         os.replace(tmp, db)
     finally:
+        if collecting:
+            gc.enable()
         tmp.unlink(missing_ok=True)
     return summary
 
@@ -334,8 +355,41 @@ def _alive(pid: int) -> bool:
     return True
 
 
+class _Rows:
+    """Rows waiting to be inserted, by statement, written with one `executemany` per statement
+    every `limit` rows (one `execute` per row costs more than SQLite's own work). It takes
+    `execute(sql, row)` and `executemany(sql, rows)` like the connection; tables fill in the
+    order their rows were given, so ids and rowids are those of row-by-row inserts."""
+
+    def __init__(self, conn: sqlite3.Connection, limit: int = 20_000):
+        self.conn, self.limit, self.pending, self.n = conn, limit, {}, 0
+
+    def execute(self, sql: str, row) -> None:
+        self.pending.setdefault(sql, []).append(row)
+        self.n += 1
+        if self.n >= self.limit:
+            self.flush()
+
+    def executemany(self, sql: str, rows) -> None:
+        for row in rows:
+            self.execute(sql, row)
+
+    def flush(self) -> None:
+        for sql, rows in self.pending.items():
+            self.conn.executemany(sql, rows)
+        self.pending, self.n = {}, 0
+
+
 def _fill(conn: sqlite3.Connection, articles: Iterable[Article],
           index: Optional[Iterable[Optional[list[list[str]]]]] = None) -> StoreSummary:
+    rows = _Rows(conn)
+    summary = _fill_rows(rows, articles, index)
+    rows.flush()
+    return summary
+
+
+def _fill_rows(conn: _Rows, articles: Iterable[Article],
+               index: Optional[Iterable[Optional[list[list[str]]]]] = None) -> StoreSummary:
     s = StoreSummary()
     rows_of = iter(index) if index is not None else None
     conn.executemany("INSERT INTO fedreports_meta VALUES (?, ?)",
@@ -355,7 +409,7 @@ def _fill(conn: sqlite3.Connection, articles: Iterable[Article],
             first = min(p.mentions, key=lambda m: (m.start, m.end), default=None)
             s.places += 1
             conn.execute("INSERT INTO places VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", (
-                s.places, a.doc_id, p.name, p.level, p.adcode, dumps(list(p.path)), *_levels(p.path),
+                s.places, a.doc_id, p.name, p.level, p.adcode, _dumps_list(tuple(p.path)), *_levels(p.path),
                 len(p.mentions), first.text if first else None, first.start if first else None,
                 first.end if first else None))
         for g in a.programmes:
@@ -383,21 +437,27 @@ def _fill(conn: sqlite3.Connection, articles: Iterable[Article],
     return s
 
 
-def _insert_count(conn, s: StoreSummary, doc_id: str, c: Count) -> int:
+@functools.lru_cache(maxsize=64)
+def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return (f"INSERT INTO {quote_identifier(table)} ({', '.join(quote_identifier(k) for k in columns)}) "
+            f"VALUES ({', '.join('?' * len(columns))})")
+
+
+def _insert_count(conn: _Rows, s: StoreSummary, doc_id: str, c: Count) -> int:
     s.counts += 1
     conn.execute("INSERT INTO counts VALUES (?,?,?,?,?,?,?,?,?,?,?)", (
         s.counts, doc_id, c.text, c.value, c.unit, int(c.approx), c.object, c.action, c.start, c.end, c.sentence))
     return s.counts
 
 
-def _insert_outcome(conn, s: StoreSummary, doc_id: str, o: Outcome) -> int:
+def _insert_outcome(conn: _Rows, s: StoreSummary, doc_id: str, o: Outcome) -> int:
     s.outcomes += 1
     conn.execute("INSERT INTO outcomes VALUES (?,?,?,?,?,?,?,?,?)", (
         s.outcomes, doc_id, o.type, o.name, o.text, o.by, o.start, o.end, o.sentence))
     return s.outcomes
 
 
-def _insert_practice(conn, s: StoreSummary, a: Article, p: Practice, count_ids: dict, outcome_ids: dict,
+def _insert_practice(conn: _Rows, s: StoreSummary, a: Article, p: Practice, count_ids: dict, outcome_ids: dict,
                      fts_row: list[str]) -> None:
     s.practices += 1
     path = list(p.region.path) if p.region else []
@@ -410,12 +470,11 @@ def _insert_practice(conn, s: StoreSummary, a: Article, p: Practice, count_ids: 
                                                                      "region_path"), _region_cols(p.region))),
         **dict(zip(("province", "city", "county"), _levels(path))), "programme": p.programme,
         "programme_key": p.programme_key, "activity": p.activity, "theme": p.themes[0] if p.themes else None,
-        "themes": dumps(p.themes), "figures": "；".join(_figure(c) for c in p.indicators),
+        "themes": _dumps_list(tuple(p.themes)), "figures": "；".join(_figure(c) for c in p.indicators),
         "n_indicators": len(p.indicators), "n_outcomes": len(p.outcomes), "evidence_text": evidence_text,
         "start": start, "end": end}
-    cur = conn.execute(f"INSERT INTO practices ({', '.join(quote_identifier(k) for k in row)}) "
-                       f"VALUES ({', '.join('?' * len(row))})", list(row.values()))
-    rowid = cur.lastrowid
+    rowid = s.practices  # rows are numbered in insertion order; the FTS row takes the same number
+    conn.execute(_insert_sql("practices", ("rowid", *row)), (rowid, *row.values()))
     conn.executemany("INSERT INTO practice_themes VALUES (?,?,?)", [(p.id, t, i) for i, t in enumerate(p.themes)])
     for seq, c in enumerate(p.indicators):
         key = (c.start, c.end, c.text)
