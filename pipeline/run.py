@@ -17,6 +17,7 @@ parent only moves strings: into the cache, then verbatim into documents.jsonl.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import hashlib
 import json
 import os
@@ -144,15 +145,26 @@ class Processor:
 
     def __init__(self, settings: Settings = DEFAULT):
         started = time.perf_counter()
-        from pipeline import nlp
-        self.settings = settings
-        self.nlp = nlp.load()
-        # one short article through every component, so that what is loaded on first use (the
-        # jieba dictionary, word lists) is loaded here and not charged to the first file
+        # the gazetteer, dictionaries and vocabularies are built once and live as long as the
+        # process: the cycle collector pauses while they are built (it would walk the growing
+        # heap again and again), then they are moved out of its generations for good, so that
+        # full collections during the run do not walk them either
+        collecting = gc.isenabled()
+        gc.disable()
         try:
-            self.nlp(WARM_UP)
-        except Exception:  # noqa: BLE001 - a broken component shows on the real files, reported there
-            pass
+            from pipeline import nlp
+            self.settings = settings
+            self.nlp = nlp.load()
+            # one short article through every component, so that what is loaded on first use
+            # (the jieba dictionary, word lists) is loaded here and not charged to the first file
+            try:
+                self.nlp(WARM_UP)
+            except Exception:  # noqa: BLE001 - a broken component shows on the real files, reported there
+                pass
+        finally:
+            gc.freeze()
+            if collecting:
+                gc.enable()
         # seconds spent loading (imports, dictionaries, gazetteer); reported with the first file
         self.load_seconds = time.perf_counter() - started
         self.load_reported = False
@@ -205,7 +217,7 @@ class Processor:
                     main_region=doc._.main_region, places=doc._.places or [], programmes=doc._.programmes or [],
                     counts=doc._.counts or [], outcomes=doc._.outcomes or [])
                 t0 = time.perf_counter()
-                words = [w.text for w in doc]  # the segment stage's words: nothing is segmented twice
+                words = doc._.words or [w.text for w in doc]  # the segment stage's words: nothing is segmented twice
                 if article.relevant:
                     article.practices = link_practices(article, words)
                 t["link"] += time.perf_counter() - t0
