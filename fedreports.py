@@ -30,10 +30,8 @@ __all__ = ["Comparison", "Filters", "PracticeTable", "QueryError", "__version__"
 
 def search(db, query: Optional[str] = None, limit: Optional[int] = 20, **filters):
     """Ranked practices matching `query` and the filters, as a pandas DataFrame."""
-    import pandas as pd
-
-    from pipeline.query import search as _search
-    return pd.DataFrame(_search(db, query, Filters.parse(**filters), limit))
+    from pipeline.query import hits_dataframe, search as _search
+    return hits_dataframe(_search(db, query, Filters.parse(**filters), limit))
 
 
 def compare(db, by: str = "province", across: str = "theme", **filters) -> Comparison:

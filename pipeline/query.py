@@ -265,6 +265,18 @@ def highlight(text: str, terms: list[str], marks: tuple[str, str] = HIGHLIGHT, w
     return ("…" if lo > 0 else "") + "".join(out) + ("…" if hi < len(text) else "")
 
 
+HIT_FIELDS = ["rank", "score", "match", "id", "doc_id", "source", "title", "published", "year", "organisation",
+              "region", "region_path", "region_level", "region_adcode", "programme", "programme_key", "activity",
+              "theme", "themes", "figures", "outcomes", "evidence", "snippet", "snippet_start"]
+
+
+def hits_dataframe(hits: list[dict]):
+    """Search hits as a DataFrame, one row a hit, one column a field (`HIT_FIELDS`), also
+    when there is no hit."""
+    import pandas as pd
+    return pd.DataFrame.from_records(hits, columns=HIT_FIELDS)
+
+
 def search(db, query: Optional[str] = None, filters: Optional[Filters] = None, limit: Optional[int] = 20) -> list[dict]:
     """Ranked practices for `query` (all practices when it is empty) that pass `filters`.
 
@@ -560,8 +572,7 @@ class PracticeTable:
 
     def search(self, query: Optional[str] = None, limit: Optional[int] = 20, **filters):
         """Ranked practices as a DataFrame (same as `fedreports search`)."""
-        import pandas as pd
-        return pd.DataFrame(search(self.db, query, Filters.parse(**filters), limit))
+        return hits_dataframe(search(self.db, query, Filters.parse(**filters), limit))
 
     def compare(self, by: str = "province", across: str = "theme", **filters) -> Comparison:
         return compare(self.db, by, Filters.parse(**filters), across)
@@ -677,5 +688,5 @@ def comparison_tables(c: Comparison) -> list:
 
 
 __all__ = ["Comparison", "EXPORT_FORMATS", "Filters", "PracticeTable", "QueryError", "citation", "compare", "connect",
-           "comparison_tables", "export", "figure_text", "hits_frame", "hits_table", "highlight", "load", "parse_years", "practice_records", "practices_frame",
+           "comparison_tables", "export", "figure_text", "HIT_FIELDS", "hits_dataframe", "hits_frame", "hits_table", "highlight", "load", "parse_years", "practice_records", "practices_frame",
            "region_names", "search", "write_comparison"]

@@ -134,6 +134,12 @@ def test_search_api_ranks_the_named_programme_first(db):
     assert list(frame["programme"])[0] == "两癌救助项目"
 
 
+def test_search_api_with_no_hit_is_an_empty_frame_with_the_hit_columns(db):
+    frame = fedreports.search(db, "春蕾", region="浙江省")  # 春蕾 is Yunnan's and Shandong's, not Zhejiang's
+    assert frame.empty and {"region", "programme", "source", "evidence"} <= set(frame.columns)
+    assert list(frame.columns) == list(fedreports.search(db, "春蕾").columns)
+
+
 def test_parse_years():
     assert parse_years("2022") == (2022, 2022)
     assert parse_years("2021..2023") == (2021, 2023)
