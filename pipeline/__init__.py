@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib.metadata
 import importlib.util
 from pathlib import Path
 
@@ -26,4 +27,10 @@ def pipeline_version() -> str:
         for item in [*sorted(root.rglob("*.py")), *sorted(p for p in (root / "data").glob("*") if p.is_file())]:
             h.update(str(item.relative_to(root)).encode())
             h.update(item.read_bytes())
+    # the segmenter in use (pipeline.segment takes jieba-next when it is installed, else jieba)
+    for dist in ("jieba-next", "jieba"):
+        try:
+            h.update(f"{dist}={importlib.metadata.version(dist)}".encode())
+        except importlib.metadata.PackageNotFoundError:
+            h.update(f"{dist}=none".encode())
     return f"{__version__}+{h.hexdigest()[:10]}"
