@@ -282,6 +282,7 @@ class ResultCache:
 
     def __init__(self, path: Path):
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
         self.db = sqlite3.connect(path)
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
@@ -353,6 +354,7 @@ COMMIT_EVERY_S = 0.5  # a killed run redoes at most this much work
 
 
 def _atomic_writer(path: Path):
+    _remove_stale_temps(path)
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     return tmp, open(tmp, "w", encoding="utf-8")
 
@@ -362,6 +364,93 @@ def _commit_file(tmp: Path, path: Path, f) -> None:
     os.fsync(f.fileno())
     f.close()
     os.replace(tmp, path)
+
+
+class _StreamedDatabase:
+    """practices.db built in a background thread while worker processes run the files.
+
+    The database is a function of the articles in source order, so it can be built as soon
+    as every file before an article has its result committed to the cache: the thread reads
+    the results through its own connection (the cache is in WAL mode) in source order, and
+    waits when the next file is still being processed. It runs the same `build_database` on
+    the same lines that documents.jsonl will hold, so the database is the one a build after
+    the run would make; it is only done when the last file is, instead of a serial pass
+    later. Used when workers run the files (the parent is otherwise idle); with one worker
+    in-process the thread would only contend for the interpreter."""
+
+    def __init__(self, cache_path: Path, files: list[Path], committed: set[str], target: Path):
+        import threading
+        self.cache_path, self.target = cache_path, target
+        _remove_stale_temps(target)
+        self.files = [str(p) for p in files]
+        self.committed = set(committed)
+        self.ready = 0  # files[:ready] have their results committed
+        self.stopped = False
+        self.error: Optional[BaseException] = None
+        self.cond = threading.Condition()
+        self._advance()
+        self.thread = threading.Thread(target=self._build, name="fedreports-store", daemon=True)
+        self.thread.start()
+
+    def _advance(self) -> None:
+        while self.ready < len(self.files) and self.files[self.ready] in self.committed:
+            self.ready += 1
+
+    def committed_now(self, sources: Iterable[str]) -> None:
+        """Tell the builder that these files' results are committed to the cache."""
+        with self.cond:
+            self.committed.update(sources)
+            self._advance()
+            self.cond.notify()
+
+    def finish(self) -> bool:
+        """Wait for the build; True when it replaced `target` with the finished database."""
+        self.thread.join()
+        return self.error is None and self.target.exists()
+
+    def stop(self) -> None:
+        """Abandon the build (the run stopped early); `target` is left as it was."""
+        with self.cond:
+            self.stopped = True
+            self.cond.notify()
+        self.thread.join()
+
+    def _pairs(self):
+        conn = sqlite3.connect(self.cache_path)
+        try:
+            done = 0
+            while done < len(self.files):
+                with self.cond:
+                    while done >= self.ready and not self.stopped:
+                        self.cond.wait()
+                    if self.stopped:
+                        raise _Abandoned
+                    upto = self.ready
+                for source in self.files[done:upto]:
+                    row = conn.execute("SELECT documents, fts FROM results WHERE source=?", (source,)).fetchone()
+                    documents, fts = row if row else ("", "")
+                    index = [line for line in fts.splitlines() if line.strip()]
+                    for k, line in enumerate(x for x in documents.splitlines() if x.strip()):
+                        yield Article.model_validate_json(line), (json.loads(index[k]) if k < len(index) else None)
+                done = upto
+        finally:
+            conn.close()
+
+    def _build(self) -> None:
+        import itertools
+
+        from pipeline.store import build_database
+        try:
+            articles, rows = itertools.tee(self._pairs())  # advanced in step: tee holds one pair
+            build_database((a for a, _ in articles), self.target, (r for _, r in rows))
+        except _Abandoned:
+            pass
+        except BaseException as e:  # noqa: BLE001 - the run then builds the database the plain way
+            self.error = e
+
+
+class _Abandoned(Exception):
+    pass
 
 
 def run(inputs: Iterable[Path], out_dir: Path, settings: Settings = DEFAULT, workers: int = 1,
@@ -379,6 +468,7 @@ def run(inputs: Iterable[Path], out_dir: Path, settings: Settings = DEFAULT, wor
     version = result_version(settings)
     cache = ResultCache(out_dir / ".fedreports" / "cache.sqlite")
     summary = RunSummary()
+    streamed: Optional[_StreamedDatabase] = None
     try:
         cache.forget_except({str(p) for p in files})
         known = cache.keys()
@@ -395,12 +485,21 @@ def run(inputs: Iterable[Path], out_dir: Path, settings: Settings = DEFAULT, wor
             todo.append((p, sha))
         del known
         cache.commit()
+        if store and todo and (workers > 1 or engine == "dask"):
+            waiting = {str(p) for p, _ in todo}
+            streamed = _StreamedDatabase(cache.path, files, {str(p) for p in files} - waiting,
+                                         out_dir / "practices.db")
         from pipeline import engines
         last_commit = time.monotonic()
+        put: list[str] = []
         for result in engines.execute(todo, settings, workers=workers, engine=engine, scheduler=scheduler):
             cache.put(result, version)
+            put.append(result.entry.source)
             if time.monotonic() - last_commit > COMMIT_EVERY_S:
                 cache.commit()
+                if streamed is not None:
+                    streamed.committed_now(put)
+                put = []
                 last_commit = time.monotonic()
             for stage, secs in result.timings.items():
                 if stage == "startup":
@@ -410,18 +509,24 @@ def run(inputs: Iterable[Path], out_dir: Path, settings: Settings = DEFAULT, wor
             if on_file:
                 on_file(result)
         cache.commit()
-        summary = _assemble(files, problems, cache, out_dir, summary, store, parquet)
+        if streamed is not None:
+            streamed.committed_now(put)
+        summary = _assemble(files, problems, cache, out_dir, summary, store, parquet, streamed)
+        streamed = None
     finally:
+        if streamed is not None:  # the run stopped early: the half-built database is dropped
+            streamed.stop()
         cache.close()
     summary.seconds = time.perf_counter() - started
     return summary
 
 
 def _assemble(files, problems, cache: ResultCache, out_dir: Path, summary: RunSummary, store: bool,
-              parquet: bool) -> RunSummary:
+              parquet: bool, streamed: Optional[_StreamedDatabase] = None) -> RunSummary:
     """Write documents.jsonl and manifest.jsonl from the cache in sorted source order (streaming),
     then the database and Parquet partitions derived from documents.jsonl. These are rebuilt
-    only when documents.jsonl or the pipeline changed, or they are not the files last built."""
+    only when documents.jsonl or the pipeline changed, or they are not the files last built.
+    `streamed`: the database being built from the same results while the files ran."""
     t0 = time.perf_counter()
     digest = hashlib.sha256()
     docs_tmp, docs = _atomic_writer(out_dir / "documents.jsonl")
@@ -456,6 +561,11 @@ def _assemble(files, problems, cache: ResultCache, out_dir: Path, summary: RunSu
     summary.timings["assemble"] += time.perf_counter() - t0
     built_from = f"{pipeline_version()}/{digest.hexdigest()}"
     db = out_dir / "practices.db"
+    if streamed is not None:
+        t0 = time.perf_counter()
+        if streamed.finish():  # built from these very articles while the files ran
+            cache.derived_written(db, built_from)
+        summary.timings["store"] += time.perf_counter() - t0
     if store and not cache.derived_is_current(db, built_from):
         t0 = time.perf_counter()
         _write_database(out_dir / "documents.jsonl", db, index_path)
@@ -476,6 +586,7 @@ def _write_database(documents: Path, db: Path, index: Optional[Path] = None) -> 
     """Build the database into a new file and swap it in: a re-run never updates an old
     database in place, so an incremental run ends with exactly what a fresh run writes."""
     from pipeline.store import write_database
+    _remove_stale_temps(db)
     tmp = db.with_name(db.name + f".tmp{os.getpid()}")
     for stale in (tmp, tmp.with_name(tmp.name + "-wal"), tmp.with_name(tmp.name + "-shm"), tmp.with_name(tmp.name + "-journal")):
         stale.unlink(missing_ok=True)
@@ -485,3 +596,16 @@ def _write_database(documents: Path, db: Path, index: Optional[Path] = None) -> 
             os.replace(tmp, db)
     finally:
         tmp.unlink(missing_ok=True)
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Temp files of an output whose writing process is gone (a run killed while writing):
+    `documents.jsonl.tmp<pid>`, `practices.db.tmp<pid>`, and the store's own
+    `.practices.db.tmp<pid>.<pid>.building` and `.practices.db.<pid>.building`."""
+    import re
+
+    from pipeline.store import _alive
+    for f in [*path.parent.glob(f"{path.name}.tmp*"), *path.parent.glob(f".{path.name}.*")]:
+        m = re.match(rf"\.?{re.escape(path.name)}\.(?:tmp)?(\d+)", f.name)
+        if m and int(m.group(1)) != os.getpid() and not _alive(int(m.group(1))):
+            f.unlink(missing_ok=True)

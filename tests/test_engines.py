@@ -7,30 +7,16 @@ import json
 import os
 import shutil
 import signal
-import sqlite3
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS
+from conftest import CORPUS, outputs
 from pipeline import engines, pipeline_version, run as run_module
 from pipeline.run import FileResult, run
 from pipeline.settings import Settings
 from schemas import ManifestEntry
-
-
-def outputs(out: Path):
-    """documents.jsonl and manifest.jsonl text, and the database rows table by table."""
-    db = {}
-    if (out / "practices.db").exists():
-        con = sqlite3.connect(out / "practices.db")
-        for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
-                                "AND name NOT LIKE '%_fts_%' ORDER BY name"):
-            db[t] = sorted(map(repr, con.execute(f'SELECT * FROM "{t}"')))
-        con.close()
-    return ((out / "documents.jsonl").read_text(encoding="utf-8"),
-            (out / "manifest.jsonl").read_text(encoding="utf-8"), db)
 
 
 def code_version() -> str:
@@ -56,12 +42,32 @@ def local_one(tmp_path_factory):
     return out, summary, version
 
 
-def test_two_worker_processes_equal_one(local_one, tmp_path):
+def plain_builds(monkeypatch) -> list:
+    """Records each database build made from documents.jsonl after the files have run."""
+    calls = []
+    plain = run_module._write_database
+    monkeypatch.setattr(run_module, "_write_database", lambda *a: calls.append(a) or plain(*a))
+    return calls
+
+
+def test_two_worker_processes_equal_one(local_one, tmp_path, monkeypatch):
     out1, s1, version = local_one
     out2 = tmp_path / "w2"
+    builds = plain_builds(monkeypatch)
     s2 = run([CORPUS], out2, workers=2)
     assert_same_outputs(out2, out1, version)
     assert (s2.files, s2.ok, s2.articles, s2.relevant) == (s1.files, s1.ok, s1.articles, s1.relevant)
+    # the database was built while the workers ran, not after them, and nothing is left over
+    assert builds == [] and sorted(p.name for p in (out2 / ".fedreports").iterdir()) == ["cache.sqlite", "index.jsonl"]
+
+
+def test_a_streamed_database_that_fails_falls_back_to_the_plain_build(local_one, tmp_path, monkeypatch):
+    out1, _, version = local_one
+    builds = plain_builds(monkeypatch)
+    monkeypatch.setattr(run_module._StreamedDatabase, "_pairs", lambda self: iter([1]))  # not an article
+    run([CORPUS], tmp_path / "w2", workers=2)
+    assert len(builds) == 1
+    assert_same_outputs(tmp_path / "w2", out1, version)
 
 
 def test_dask_local_cluster_equals_local_engine(local_one, tmp_path):
