@@ -62,8 +62,22 @@ def _context():
     return mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
 
 
+def die_with_parent() -> None:
+    """Linux: have the kernel kill this process when the run that forked it dies. A run killed
+    with SIGKILL cannot stop its helpers, and a worker blocked sending a result down a pipe
+    that a sibling (forked later) still holds open would otherwise wait for ever."""
+    try:
+        import ctypes
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the helpers' own parent checks remain
+        pass
+
+
 def _worker_main(conn, settings: Settings, parent: int) -> None:
     """A worker process: load the pipeline once, then process files sent by the parent."""
+    die_with_parent()
+    if os.getppid() != parent:  # the parent died before the line above took effect
+        return
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when workers stop
     from pipeline import run
     try:

@@ -19,8 +19,10 @@ from __future__ import annotations
 import dataclasses
 import gc
 import hashlib
+import itertools
 import json
 import os
+import signal
 import sqlite3
 import time
 from collections import defaultdict
@@ -367,90 +369,91 @@ def _commit_file(tmp: Path, path: Path, f) -> None:
 
 
 class _StreamedDatabase:
-    """practices.db built in a background thread while worker processes run the files.
+    """practices.db built by a helper process while worker processes run the files.
 
     The database is a function of the articles in source order, so it can be built as soon
-    as every file before an article has its result committed to the cache: the thread reads
+    as every file before an article has its result committed to the cache: the helper reads
     the results through its own connection (the cache is in WAL mode) in source order, and
-    waits when the next file is still being processed. It runs the same `build_database` on
-    the same lines that documents.jsonl will hold, so the database is the one a build after
-    the run would make; it is only done when the last file is, instead of a serial pass
-    later. Used when workers run the files (the parent is otherwise idle); with one worker
-    in-process the thread would only contend for the interpreter."""
+    waits for word from the run when the next file is still being processed. It runs the
+    same `build_database` on the same lines that documents.jsonl will hold, so the database
+    is the one a build after the run would make; it is only done when the last file is,
+    instead of a serial pass later. A process, not a thread: worker processes are forked
+    while it runs, and a fork must not copy a lock another thread holds. Used when workers
+    run the files; with one worker in-process the run has no idle moment to give it."""
 
     def __init__(self, cache_path: Path, files: list[Path], committed: set[str], target: Path):
-        import threading
-        self.cache_path, self.target = cache_path, target
+        from pipeline.engines import _context
+        ctx = _context()
+        self.target = target
         _remove_stale_temps(target)
-        self.files = [str(p) for p in files]
-        self.committed = set(committed)
-        self.ready = 0  # files[:ready] have their results committed
-        self.stopped = False
-        self.error: Optional[BaseException] = None
-        self.cond = threading.Condition()
-        self._advance()
-        self.thread = threading.Thread(target=self._build, name="fedreports-store", daemon=True)
-        self.thread.start()
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_stream_build, name="fedreports-store", daemon=True,
+                                args=(child, cache_path, [str(p) for p in files], committed, target, os.getpid()))
+        self.proc.start()
+        child.close()
 
-    def _advance(self) -> None:
-        while self.ready < len(self.files) and self.files[self.ready] in self.committed:
-            self.ready += 1
-
-    def committed_now(self, sources: Iterable[str]) -> None:
+    def committed_now(self, sources: list[str]) -> None:
         """Tell the builder that these files' results are committed to the cache."""
-        with self.cond:
-            self.committed.update(sources)
-            self._advance()
-            self.cond.notify()
+        if sources:
+            try:
+                self.conn.send(list(sources))
+            except OSError:  # the builder is gone: finish() reports it
+                pass
 
     def finish(self) -> bool:
         """Wait for the build; True when it replaced `target` with the finished database."""
-        self.thread.join()
-        return self.error is None and self.target.exists()
+        try:
+            ok = bool(self.conn.recv())
+        except (EOFError, OSError):
+            ok = False
+        self.proc.join()
+        return ok and self.proc.exitcode == 0
 
     def stop(self) -> None:
         """Abandon the build (the run stopped early); `target` is left as it was."""
-        with self.cond:
-            self.stopped = True
-            self.cond.notify()
-        self.thread.join()
-
-    def _pairs(self):
-        conn = sqlite3.connect(self.cache_path)
-        try:
-            done = 0
-            while done < len(self.files):
-                with self.cond:
-                    while done >= self.ready and not self.stopped:
-                        self.cond.wait()
-                    if self.stopped:
-                        raise _Abandoned
-                    upto = self.ready
-                for source in self.files[done:upto]:
-                    row = conn.execute("SELECT documents, fts FROM results WHERE source=?", (source,)).fetchone()
-                    documents, fts = row if row else ("", "")
-                    index = [line for line in fts.splitlines() if line.strip()]
-                    for k, line in enumerate(x for x in documents.splitlines() if x.strip()):
-                        yield Article.model_validate_json(line), (json.loads(index[k]) if k < len(index) else None)
-                done = upto
-        finally:
-            conn.close()
-
-    def _build(self) -> None:
-        import itertools
-
-        from pipeline.store import build_database
-        try:
-            articles, rows = itertools.tee(self._pairs())  # advanced in step: tee holds one pair
-            build_database((a for a, _ in articles), self.target, (r for _, r in rows))
-        except _Abandoned:
-            pass
-        except BaseException as e:  # noqa: BLE001 - the run then builds the database the plain way
-            self.error = e
+        self.proc.kill()
+        self.proc.join()
+        _remove_stale_temps(self.target)  # the builder's half-written file
 
 
-class _Abandoned(Exception):
-    pass
+def _stream_build(conn, cache_path: Path, files: list[str], committed: set[str], target: Path, parent: int) -> None:
+    """The builder process (see `_StreamedDatabase`); sends True when the database is built."""
+    from pipeline.engines import die_with_parent
+    die_with_parent()
+    if os.getppid() != parent:
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run decides when the builder stops
+    from pipeline.store import build_database
+    try:
+        articles, rows = itertools.tee(_stream_pairs(conn, cache_path, files, committed, parent))
+        build_database((a for a, _ in articles), target, (r for _, r in rows))
+        ok = True
+    except Exception:  # noqa: BLE001 - the run then builds the database the plain way
+        ok = False
+    try:
+        conn.send(ok)
+    except OSError:
+        pass
+
+
+def _stream_pairs(conn, cache_path: Path, files: list[str], committed: set[str], parent: int):
+    """(article, full-text rows) of `files` in order, each file once its result is committed."""
+    db = sqlite3.connect(cache_path)
+    try:
+        for source in files:
+            while source not in committed or conn.poll(0):  # take in what the run has said so far
+                if not conn.poll(1.0):
+                    if os.getppid() != parent:
+                        raise SystemExit(1)
+                    continue
+                committed.update(conn.recv())
+            row = db.execute("SELECT documents, fts FROM results WHERE source=?", (source,)).fetchone()
+            documents, fts = row if row else ("", "")
+            index = [line for line in fts.splitlines() if line.strip()]
+            for k, line in enumerate(x for x in documents.splitlines() if x.strip()):
+                yield Article.model_validate_json(line), (json.loads(index[k]) if k < len(index) else None)
+    finally:
+        db.close()
 
 
 def run(inputs: Iterable[Path], out_dir: Path, settings: Settings = DEFAULT, workers: int = 1,

@@ -346,13 +346,19 @@ def _remove_stale_builds(db: Path) -> None:
 
 
 def _alive(pid: int) -> bool:
+    """Is process `pid` running? A zombie (dead, not yet reaped: in a container whose init
+    does not reap, a killed run's helpers stay so) is not."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as f:
+            return f.read().rpartition(")")[2].split()[0] != "Z"
+    except (OSError, IndexError):  # no /proc (not Linux): the signal test is all there is
+        return True
 
 
 class _Rows:

@@ -64,7 +64,7 @@ def test_two_worker_processes_equal_one(local_one, tmp_path, monkeypatch):
 def test_a_streamed_database_that_fails_falls_back_to_the_plain_build(local_one, tmp_path, monkeypatch):
     out1, _, version = local_one
     builds = plain_builds(monkeypatch)
-    monkeypatch.setattr(run_module._StreamedDatabase, "_pairs", lambda self: iter([1]))  # not an article
+    monkeypatch.setattr(run_module, "_stream_pairs", lambda *a: iter([1]))  # not an article
     run([CORPUS], tmp_path / "w2", workers=2)
     assert len(builds) == 1
     assert_same_outputs(tmp_path / "w2", out1, version)

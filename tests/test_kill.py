@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 
 from conftest import CORPUS, DEV_DOCS, outputs
@@ -45,8 +46,12 @@ def test_killed_runs_resume_to_the_same_result(tmp_path, workers):
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(delay)
         if proc.poll() is None:
+            helpers = psutil.Process(proc.pid).children(recursive=True)  # workers, database builder
             os.kill(proc.pid, signal.SIGKILL)
             kills += 1
+            # the run's helpers die with it: none is left waiting for ever
+            gone, alive = psutil.wait_procs(helpers, timeout=10)
+            assert all(p.status() == psutil.STATUS_ZOMBIE for p in alive), alive
         proc.wait(timeout=60)
     assert kills >= 2, "the runs finished before they could be killed; raise the corpus size"
     done = subprocess.run(fedreports("run", src, "--out", out, "--no-progress", "--workers", workers),
