@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Annotated, List, Optional
 
 import typer
 from rich.console import Console
@@ -127,20 +127,29 @@ def _wide() -> Console:
     return Console(width=int(columns) if columns.isdigit() and int(columns) >= 40 else 240)
 
 
-_REGION_HELP = "keep practices whose region path contains this name (any level), e.g. 云南省"
-_LEVEL_HELP = "keep practices whose region is at this level: province, city or county"
-_YEAR_HELP = "a year or a range, e.g. 2022 or 2021..2023"
+# the options the table commands share, declared once
+Db = Annotated[Path, typer.Option("--db", help="practices.db written by `fedreports run`")]
+Region = Annotated[Optional[str], typer.Option(
+    "--region", help="keep practices whose region path contains this name (any level), e.g. 云南省")]
+Level = Annotated[Optional[str], typer.Option(
+    "--level", help="keep practices whose region is at this level: province, city or county")]
+Theme = Annotated[Optional[str], typer.Option("--theme", help="keep practices with this theme (or part of its name)")]
+Programme = Annotated[Optional[str], typer.Option("--programme", help="keep practices of this programme (name or key)")]
+Year = Annotated[Optional[str], typer.Option("--year", help="a year or a range, e.g. 2022 or 2021..2023")]
+Query = Annotated[Optional[str], typer.Option("--query", "-q", help="only practices matching these words")]
+RedactPersons = Annotated[bool, typer.Option(
+    "--redact-persons", help="mask names of private individuals (residents, victims); named officials stay")]
 
 
 @app.command()
 def search(
+    db: Db,
     query: Optional[str] = typer.Argument(None, help="words to search for (Chinese is segmented with jieba); empty: all"),
-    db: Path = typer.Option(..., "--db", help="practices.db written by `fedreports run`"),
-    region: Optional[str] = typer.Option(None, "--region", help=_REGION_HELP),
-    level: Optional[str] = typer.Option(None, "--level", help=_LEVEL_HELP),
-    theme: Optional[str] = typer.Option(None, "--theme", help="keep practices with this theme (or part of its name)"),
-    programme: Optional[str] = typer.Option(None, "--programme", help="keep practices of this programme (name or key)"),
-    year: Optional[str] = typer.Option(None, "--year", help=_YEAR_HELP),
+    region: Region = None,
+    level: Level = None,
+    theme: Theme = None,
+    programme: Programme = None,
+    year: Year = None,
     limit: int = typer.Option(20, "--limit", "-n", min=1, help="at most this many practices"),
     fmt: str = typer.Option("table", "--format", "-f", help="table, json or csv"),
 ):
@@ -169,14 +178,14 @@ def search(
 
 @app.command()
 def compare(
-    db: Path = typer.Option(..., "--db", help="practices.db written by `fedreports run`"),
+    db: Db,
     by: str = typer.Option("province", "--by", help="rows: province, city or county"),
     across: Optional[str] = typer.Option(None, "--across", help="columns: theme or programme (default: programme with --programme, else theme)"),
-    region: Optional[str] = typer.Option(None, "--region", help=_REGION_HELP),
-    level: Optional[str] = typer.Option(None, "--level", help=_LEVEL_HELP),
-    theme: Optional[str] = typer.Option(None, "--theme", help="keep practices with this theme"),
-    programme: Optional[str] = typer.Option(None, "--programme", help="keep practices of this programme"),
-    year: Optional[str] = typer.Option(None, "--year", help=_YEAR_HELP),
+    region: Region = None,
+    level: Level = None,
+    theme: Theme = None,
+    programme: Programme = None,
+    year: Year = None,
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="table, csv or xlsx (default: from --out, else table)"),
     out_file: Optional[Path] = typer.Option(None, "--out", "-o", help="write the table to this .csv or .xlsx file"),
 ):
@@ -204,21 +213,18 @@ def compare(
     console.print(f"{len(result.practices)} {by} rows -> {out_file}", highlight=False, soft_wrap=True)
 
 
-_REDACT_HELP = "mask names of private individuals (residents, victims); named officials stay"
-
-
 @app.command()
 def export(
-    db: Path = typer.Option(..., "--db", help="practices.db written by `fedreports run`"),
+    db: Db,
     fmt: Optional[str] = typer.Option(None, "--format", "-f", help="csv, xlsx, parquet or jsonl (default: from --out)"),
     out_file: Path = typer.Option(..., "--out", "-o", help="file to write"),
-    query: Optional[str] = typer.Option(None, "--query", "-q", help="only practices matching these words"),
-    region: Optional[str] = typer.Option(None, "--region", help=_REGION_HELP),
-    level: Optional[str] = typer.Option(None, "--level", help=_LEVEL_HELP),
-    theme: Optional[str] = typer.Option(None, "--theme", help="keep practices with this theme"),
-    programme: Optional[str] = typer.Option(None, "--programme", help="keep practices of this programme"),
-    year: Optional[str] = typer.Option(None, "--year", help=_YEAR_HELP),
-    redact_persons: bool = typer.Option(False, "--redact-persons", help=_REDACT_HELP),
+    query: Query = None,
+    region: Region = None,
+    level: Level = None,
+    theme: Theme = None,
+    programme: Programme = None,
+    year: Year = None,
+    redact_persons: RedactPersons = False,
 ):
     """Write the practices (filtered like search) as csv, xlsx, parquet or jsonl (one Practice per line)."""
     from pipeline.query import QueryError, export as run_export
@@ -232,16 +238,16 @@ def export(
 
 @app.command()
 def digest(
-    db: Path = typer.Option(..., "--db", help="practices.db written by `fedreports run`"),
+    db: Db,
     out_file: Path = typer.Option(..., "--out", "-o", help="the compilation: a .docx or .md file"),
-    query: Optional[str] = typer.Option(None, "--query", "-q", help="only practices matching these words"),
-    region: Optional[str] = typer.Option(None, "--region", help=_REGION_HELP),
-    level: Optional[str] = typer.Option(None, "--level", help=_LEVEL_HELP),
-    theme: Optional[str] = typer.Option(None, "--theme", help="keep practices with this theme"),
-    programme: Optional[str] = typer.Option(None, "--programme", help="keep practices of this programme"),
-    year: Optional[str] = typer.Option(None, "--year", help=_YEAR_HELP),
+    query: Query = None,
+    region: Region = None,
+    level: Level = None,
+    theme: Theme = None,
+    programme: Programme = None,
+    year: Year = None,
     title: Optional[str] = typer.Option(None, "--title", help="title of the compilation"),
-    redact_persons: bool = typer.Option(False, "--redact-persons", help=_REDACT_HELP),
+    redact_persons: RedactPersons = False,
 ):
     """Experience-sharing material (经验交流材料): practices by theme and region, with figures and sources."""
     from pipeline.digest import write_digest
@@ -257,7 +263,7 @@ def digest(
 
 @app.command()
 def serve(
-    db: Path = typer.Option(..., "--db", help="practices.db written by `fedreports run`"),
+    db: Db,
     host: str = typer.Option("127.0.0.1", "--host", help="address to listen on (default: this machine only)"),
     port: int = typer.Option(8001, "--port", "-p", min=1, max=65535, help="port to listen on"),
 ):
