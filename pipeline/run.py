@@ -403,6 +403,7 @@ class _StreamedDatabase:
     def finish(self) -> bool:
         """Wait for the build; True when it replaced `target` with the finished database."""
         try:
+            self.conn.send(None)  # every result is committed now
             ok = bool(self.conn.recv())
         except (EOFError, OSError):
             ok = False
@@ -446,7 +447,8 @@ def _stream_pairs(conn, cache_path: Path, files: list[str], committed: set[str],
                     if os.getppid() != parent:
                         raise SystemExit(1)
                     continue
-                committed.update(conn.recv())
+                said = conn.recv()
+                committed.update(files if said is None else said)
             row = db.execute("SELECT documents, fts FROM results WHERE source=?", (source,)).fetchone()
             documents, fts = row if row else ("", "")
             index = [line for line in fts.splitlines() if line.strip()]

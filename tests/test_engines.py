@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CORPUS, outputs
+from conftest import CORPUS, db_dump, outputs
 from pipeline import engines, pipeline_version, run as run_module
 from pipeline.run import FileResult, run
 from pipeline.settings import Settings
@@ -183,3 +183,15 @@ def test_isolate_enforces_the_limit_with_one_worker_and_a_timeout_is_retried(tmp
 def test_unknown_engine_is_refused():
     with pytest.raises(ValueError, match="unknown engine"):
         list(engines.execute([(CORPUS / "x", "0")], Settings(), engine="spark"))
+
+
+def test_the_streamed_build_finishes_when_told_all_is_committed(local_one, tmp_path):
+    """The run says which files are committed as they come; at the end it says "all", so a
+    file it never named cannot keep the builder waiting."""
+    out1, _, _ = local_one
+    files = sorted(CORPUS.glob("*.txt"))
+    target = tmp_path / "practices.db"
+    streamed = run_module._StreamedDatabase(out1 / ".fedreports" / "cache.sqlite", files, set(), target)
+    streamed.committed_now([str(files[0])])
+    assert streamed.finish()
+    assert db_dump(target) == db_dump(out1 / "practices.db")
