@@ -404,6 +404,9 @@ class _StreamedDatabase:
         """Wait for the build; True when it replaced `target` with the finished database."""
         try:
             self.conn.send(None)  # every result is committed now
+        except OSError:  # the builder is done (its answer is in the pipe) or gone (no answer)
+            pass
+        try:
             ok = bool(self.conn.recv())
         except (EOFError, OSError):
             ok = False

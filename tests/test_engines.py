@@ -195,3 +195,17 @@ def test_the_streamed_build_finishes_when_told_all_is_committed(local_one, tmp_p
     streamed.committed_now([str(files[0])])
     assert streamed.finish()
     assert db_dump(target) == db_dump(out1 / "practices.db")
+
+
+def test_the_streamed_build_done_before_the_run_asks_still_counts(local_one, tmp_path):
+    """A large run spends seconds writing documents.jsonl after the last file: the builder
+    is often done and gone by the time the run asks for its answer."""
+    out1, _, _ = local_one
+    files = sorted(CORPUS.glob("*.txt"))
+    target = tmp_path / "practices.db"
+    streamed = run_module._StreamedDatabase(out1 / ".fedreports" / "cache.sqlite", files, set(), target)
+    streamed.committed_now([str(f) for f in files])
+    streamed.proc.join(timeout=60)
+    assert streamed.proc.exitcode == 0
+    assert streamed.finish()
+    assert db_dump(target) == db_dump(out1 / "practices.db")
