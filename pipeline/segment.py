@@ -68,24 +68,42 @@ def user_words() -> list[tuple[str, int | None, str | None]]:
     return out
 
 
+def _main_dictionary() -> Path:
+    """The dictionary file bundled with the segmenter."""
+    with jieba.Tokenizer().get_dict_file() as f:
+        return Path(f.name)
+
+
+def _cached(name: str, build, *key_parts):
+    """`build()`'s value, kept as a marshal file under `cache_dir()` keyed by the segmenter's
+    version and dictionary file and `key_parts`; built and written (atomically) when missing."""
+    main = _main_dictionary()
+    parts = (jieba.__version__, main.stat().st_size, main.stat().st_mtime, *key_parts)
+    key = hashlib.sha1("|".join(map(str, parts)).encode()).hexdigest()[:16]
+    cache = cache_dir() / f"{name}-{key}.marshal"
+    try:
+        return marshal.loads(cache.read_bytes())
+    except (OSError, ValueError, EOFError, TypeError):
+        value = build()
+        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_bytes(marshal.dumps(value))
+        os.replace(tmp, cache)
+        return value
+
+
 @functools.lru_cache(maxsize=1)
 def dictionary() -> jieba.Tokenizer:
     """The process-wide jieba tokenizer with the federation words added."""
     tok = jieba.Tokenizer()
-    main = Path(tok.get_dict_file().name)
-    user = user_dictionary_text()
-    key = hashlib.sha1(f"{jieba.__version__}|{main.stat().st_size}|{main.stat().st_mtime}|{user}".encode()).hexdigest()[:16]
-    cache = cache_dir() / f"jieba-{key}.marshal"
-    try:
-        tok.FREQ, tok.total = marshal.loads(cache.read_bytes())
-        tok.initialized = True
-    except (OSError, ValueError, EOFError, TypeError):
+
+    def build():
         tok.initialize()
         for word, freq, tag in user_words():
             tok.add_word(word, freq, tag)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(marshal.dumps((tok.FREQ, tok.total)))
-        os.replace(tmp, cache)
+        return tok.FREQ, tok.total
+
+    tok.FREQ, tok.total = _cached("jieba", build, user_dictionary_text())
+    tok.initialized = True
     return tok
 
 
@@ -95,18 +113,11 @@ def words_tagged(tag: str) -> frozenset:
     cached beside the dictionary (scanning the 5 MB file takes 0.13 s per process)."""
     import re
 
-    main = Path(jieba.Tokenizer().get_dict_file().name)
-    key = hashlib.sha1(f"{jieba.__version__}|{main.stat().st_size}|{main.stat().st_mtime}|{tag}".encode()).hexdigest()[:16]
-    cache = cache_dir() / f"jieba-tag-{key}.marshal"
-    try:
-        return frozenset(marshal.loads(cache.read_bytes()))
-    except (OSError, ValueError, EOFError, TypeError):
-        text = main.read_text(encoding="utf-8")
-        words = re.findall(rf"^(\S+) \d+ {re.escape(tag)}\r?$", text, re.M)
-        tmp = cache.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_bytes(marshal.dumps(words))
-        os.replace(tmp, cache)
-        return frozenset(words)
+    def build():
+        text = _main_dictionary().read_text(encoding="utf-8")
+        return re.findall(rf"^(\S+) \d+ {re.escape(tag)}\r?$", text, re.M)
+
+    return frozenset(_cached("jieba-tag", build, tag))
 
 
 def is_word(s: str, min_freq: int = 1) -> bool:
