@@ -6,8 +6,9 @@ them by source and assembles the outputs in source order, so every engine writes
 
 - local, one worker: the files run in this process (the fast path; no per-file time limit,
   unless `Settings.isolate` is 1).
-- local, two or more workers (or isolate=1): supervised worker processes, each loading the
-  pipeline once. A file that runs longer than `Settings.file_timeout_s` has its worker
+- local, two or more workers (or isolate=1): supervised worker processes. Where processes
+  are forked (Linux), the pipeline is loaded once here and the workers start with it;
+  elsewhere each worker loads it once. A file that runs longer than `Settings.file_timeout_s` has its worker
   killed and replaced and is reported failed, "timed out after N s"; a worker that dies
   (a crash in a C extension, the OOM killer) costs its one file, reported failed too.
 - dask: a Dask bag over a `distributed` cluster (`scheduler` address, or a LocalCluster of
@@ -154,6 +155,22 @@ def _died(code: Optional[int]) -> str:
     return f"worker process died (exit code {code})"
 
 
+def _preload(ctx, settings: Settings) -> None:
+    """With fork, load the pipeline here, once, before the workers are forked: each worker
+    (and each replacement of one that died) then starts with it loaded, in memory pages it
+    shares with this process until it writes them, instead of every worker loading its own
+    copy at the same time on the same cores. The loaded pipeline has no thread that a fork
+    could copy in the middle of holding a lock. A failure to load is raised here, as a
+    worker would report it."""
+    if ctx.get_start_method() != "fork":
+        return
+    from pipeline import run
+    try:
+        run.processor(settings)
+    except Exception as e:  # noqa: BLE001 - the same message a worker sends
+        raise RuntimeError(f"a worker process could not load the pipeline: {type(e).__name__}: {e}") from e
+
+
 def _supervised(todo: Todo, settings: Settings, workers: int) -> Iterator:
     """Run the files on `workers` processes under a per-file time limit; yields each result as
     it is ready (the run's assembly puts them in source order), so a slow file holds up no other."""
@@ -161,6 +178,7 @@ def _supervised(todo: Todo, settings: Settings, workers: int) -> Iterator:
 
     ctx = _context()
     limit = settings.file_timeout_s
+    _preload(ctx, settings)
     pool = [_Worker(ctx, settings) for _ in range(min(workers, len(todo)))]
     next_task = finished = 0
 

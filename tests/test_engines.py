@@ -164,6 +164,39 @@ def test_a_hanging_file_times_out_and_a_crashing_one_fails(tmp_path, monkeypatch
     assert (summary.failed, summary.ok) == (2, 4)
 
 
+class LoadLogged(StandInProcessor):
+    """A pipeline whose loading is logged by process id; a file's reader names the process
+    that processed it."""
+
+    log: Path
+
+    def __init__(self, settings):
+        super().__init__(settings)
+        with open(self.log, "a") as f:
+            f.write(f"{os.getpid()}\n")
+
+    def process(self, path, sha256=None):
+        if Path(path).name.startswith("crash"):
+            os.kill(os.getpid(), signal.SIGKILL)
+        return FileResult.of(ManifestEntry(source=str(path), status="ok", sha256=sha256, reader=str(os.getpid())), [])
+
+
+def test_workers_start_with_the_pipeline_the_run_loaded_once(tmp_path, monkeypatch):
+    """Forked workers, and the replacement of one that died, do not load the pipeline again:
+    it is loaded once, in the run's process, before they are forked."""
+    src = _inputs(tmp_path, "a.txt", "b.txt", "crash.txt", "c.txt", "d.txt", "e.txt")
+    monkeypatch.setattr(LoadLogged, "log", tmp_path / "loads.log", raising=False)
+    monkeypatch.setattr(run_module, "Processor", LoadLogged)
+    monkeypatch.setattr(run_module, "_PROCESSOR", None)
+    summary = run([src], tmp_path / "out", Settings(), workers=2)
+    assert (tmp_path / "loads.log").read_text().split() == [str(os.getpid())]
+    m = _manifest(tmp_path / "out")
+    assert m["crash.txt"]["reason"] == "worker process died (SIGKILL)"
+    readers = {m[n]["reader"] for n in ("a.txt", "b.txt", "c.txt", "d.txt", "e.txt")}
+    assert str(os.getpid()) not in readers and len(readers) >= 2  # the workers did the files
+    assert (summary.ok, summary.failed) == (5, 1)
+
+
 def test_isolate_enforces_the_limit_with_one_worker_and_a_timeout_is_retried(tmp_path, monkeypatch):
     src = _inputs(tmp_path, "a.txt", "hang.txt", "b.txt")
     out = tmp_path / "out"
