@@ -8,7 +8,7 @@ documents under distinct names (round robin), then for each configuration runs t
 pipeline (read, clean, segment, extract, link, store) in a fresh process into a fresh
 output folder and prints one table row: documents/s, MB/s, the ratio to bare jieba
 (the headline figure), the speed-up over one worker, peak memory of the whole process
-tree (the run and its workers, sampled every 0.2 s), pipeline start-up, and seconds per
+tree (the run, its workers and database builder, sampled every 0.2 s), pipeline start-up, and seconds per
 stage (summed over workers, so they exceed the wall time when workers run in parallel).
 `cpu_s` is the CPU time of the run and its workers, and `x_jieba_cpu` the ratio to jieba in
 CPU time: on a machine shared with other work it moves much less than the wall-clock ratio.
@@ -33,7 +33,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Optional
 
-STAGES = ("read", "clean", "segment", "extract", "link", "assemble", "store")
+# the run's stages, as RunSummary.timings names them; `index` = the full-text words of each
+# practice, computed beside the extraction (pipeline.store.fts_index)
+STAGES = ("read", "clean", "segment", "extract", "link", "index", "assemble", "store")
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -134,7 +136,8 @@ class Measurement:
     failed: int = 0
     articles: int = 0
     startup_s: float = 0.0
-    peak_rss_mb: float = 0.0
+    peak_mem_mb: float = 0.0  # peak of the tree's summed PSS (RSS where the system has no PSS)
+    peak_rss_mb: float = 0.0  # peak of the tree's summed RSS: counts pages the processes share once per process
     load1: float = 0.0
     stages: dict = field(default_factory=dict)
     cpu_s: float = 0.0  # CPU seconds (user + system) of the run and all its workers
@@ -145,24 +148,45 @@ class Measurement:
     speedup: Optional[float] = None
 
 
-def _tree_rss(proc) -> int:
+def _pss(pid: int) -> Optional[int]:
+    """Proportional set size of a process in bytes (Linux): its private pages plus its share
+    of the pages it shares, so that the PSS of processes add up to the memory they use.
+    None where the system does not say."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def _tree_memory(proc) -> tuple[int, int]:
+    """(summed PSS, summed RSS) of a process and all its descendants. Worker processes are
+    forked with the pipeline loaded and share its pages with the run until they write them:
+    summed RSS counts those pages once per process, summed PSS once in all (a process whose
+    PSS cannot be read counts with its RSS)."""
     import psutil
-    total = 0
+    pss = rss = 0
     try:
         members = [proc] + proc.children(recursive=True)
     except psutil.Error:
-        return 0
+        return 0, 0
     for p in members:
         try:
-            total += p.memory_info().rss
+            r = p.memory_info().rss
         except psutil.Error:
-            pass
-    return total
+            continue
+        rss += r
+        share = _pss(p.pid)
+        pss += r if share is None else share
+    return pss, rss
 
 
 def measure(corpus: Path, out: Path, docs: int, size: int, workers: int, engine: str) -> Measurement:
-    """Run the pipeline on `corpus` in a fresh process into a fresh `out`; sample the peak
-    resident memory of that process and all its descendants (summed) every 0.2 s."""
+    """Run the pipeline on `corpus` in a fresh process into a fresh `out`; sample the memory
+    of that process and all its descendants (summed, see `_tree_memory`) every 0.2 s."""
     import psutil
 
     shutil.rmtree(out, ignore_errors=True)
@@ -173,14 +197,15 @@ def measure(corpus: Path, out: Path, docs: int, size: int, workers: int, engine:
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     child = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    peak = 0
+    peak = peak_rss = 0
     stop = threading.Event()
 
     def sample() -> None:
-        nonlocal peak
+        nonlocal peak, peak_rss
         proc = psutil.Process(child.pid)
         while not stop.is_set():
-            peak = max(peak, _tree_rss(proc))
+            pss, rss = _tree_memory(proc)
+            peak, peak_rss = max(peak, pss), max(peak_rss, rss)
             stop.wait(0.2)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -196,7 +221,7 @@ def measure(corpus: Path, out: Path, docs: int, size: int, workers: int, engine:
     res = json.loads(stdout.strip().splitlines()[-1])
     m = Measurement(docs=docs, workers=workers, engine=engine, wall_s=wall, bytes=size, ok=res["ok"],
                     failed=res["failed"], articles=res["articles"], startup_s=res["startup"],
-                    peak_rss_mb=peak / 2**20, load1=load1, stages={s: res["timings"].get(s, 0.0) for s in STAGES},
+                    peak_mem_mb=peak / 2**20, peak_rss_mb=peak_rss / 2**20, load1=load1, stages={s: res["timings"].get(s, 0.0) for s in STAGES},
                     cpu_s=cpu)
     m.docs_per_s = docs / wall
     m.mb_per_s = size / 1e6 / wall
@@ -293,14 +318,14 @@ def bench(docs: list[int], workers: list[int], engine: str = "local", sources: O
 
 COLUMNS = ("docs", "workers", "engine", "ok", "failed", "wall_s", "docs/s", "MB/s", "x_jieba", "speedup", "cpu_s",
            "x_jieba_cpu",
-           "peak_rss_MB", "startup_s") + tuple(f"{s}_s" for s in STAGES) + ("load1",)
+           "peak_mem_MB", "rss_sum_MB", "startup_s") + tuple(f"{s}_s" for s in STAGES) + ("load1",)
 
 
 def row_cells(m: Measurement) -> list[str]:
     return [str(m.docs), str(m.workers), m.engine, str(m.ok), str(m.failed), f"{m.wall_s:.2f}", f"{m.docs_per_s:.1f}",
             f"{m.mb_per_s:.3f}", f"{m.x_jieba:.2f}", "-" if m.speedup is None else f"{m.speedup:.2f}", f"{m.cpu_s:.1f}",
             f"{m.x_jieba_cpu:.2f}",
-            f"{m.peak_rss_mb:.0f}", f"{m.startup_s:.2f}"] + [f"{m.stages.get(s, 0.0):.2f}" for s in STAGES] + \
+            f"{m.peak_mem_mb:.0f}", f"{m.peak_rss_mb:.0f}", f"{m.startup_s:.2f}"] + [f"{m.stages.get(s, 0.0):.2f}" for s in STAGES] + \
            [f"{m.load1:.2f}"]
 
 

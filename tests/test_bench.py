@@ -35,8 +35,8 @@ def test_bench_prints_every_figure_as_a_number(tmp_path):
     assert float(re.search(r": ([\d.]+) s to a loaded pipeline", start).group(1)) > 0
     header = next(i for i, l in enumerate(lines) if l.split()[:2] == ["docs", "workers"])
     assert tuple(lines[header].split()) == COLUMNS
-    for h in ("docs/s", "MB/s", "x_jieba", "peak_rss_MB", "startup_s", "read_s", "clean_s", "segment_s", "extract_s",
-              "link_s", "store_s"):
+    for h in ("docs/s", "MB/s", "x_jieba", "peak_mem_MB", "rss_sum_MB", "startup_s", "read_s", "clean_s", "segment_s",
+              "extract_s", "link_s", "index_s", "store_s"):
         assert h in COLUMNS
     rows = [dict(zip(COLUMNS, l.split())) for l in lines[header + 1:header + 3]]
     assert [(r["docs"], r["workers"]) for r in rows] == [("12", "1"), ("12", "2")]
@@ -47,7 +47,9 @@ def test_bench_prints_every_figure_as_a_number(tmp_path):
             if k != "engine":
                 assert NUMBER.match(v), (k, v)
         assert float(r["docs/s"]) > 0 and float(r["MB/s"]) > 0 and float(r["x_jieba"]) > 0
-        assert float(r["segment_s"]) > 0 and 50 < float(r["peak_rss_MB"]) < 4000
+        assert float(r["segment_s"]) > 0 and 50 < float(r["peak_mem_MB"]) < 4000
+        # shared pages count once in PSS, once per process in the RSS sum
+        assert float(r["peak_mem_MB"]) <= float(r["rss_sum_MB"]) + 1
     assert rows[0]["speedup"] == "1.00" and float(rows[1]["speedup"]) > 0
     assert not list(work.iterdir())  # corpora and outputs removed without --keep
 
@@ -65,6 +67,37 @@ def test_bench_json_rows():
     print_report(report, echo=lines.append)
     assert lines[1].startswith("jieba.lcut reference (default dictionary, HMM on): 0.010 MB/s, 5.0 docs/s")
     assert lines[-1].split()[:9] == ["5", "1", "local", "5", "0", "2.00", "2.5", "0.005", "0.50"]
+
+
+def test_memory_of_a_process_tree_counts_shared_pages_once():
+    """A forked child shares its parent's pages: the RSS sum counts them twice, PSS once."""
+    import os
+    import signal
+    import time
+
+    import psutil
+
+    from pipeline.bench import _pss, _tree_memory
+
+    block = bytearray(200 * 2**20)  # 200 MB, touched so that it is resident
+    for i in range(0, len(block), 4096):
+        block[i] = 1
+    pid = os.fork()
+    if pid == 0:  # the child only keeps the pages it shares
+        time.sleep(30)
+        os._exit(0)
+    try:
+        time.sleep(0.3)
+        if _pss(os.getpid()) is None:
+            import pytest
+            pytest.skip("no /proc/<pid>/smaps_rollup on this system")
+        pss, rss = _tree_memory(psutil.Process())
+        assert rss > 2 * 200 * 2**20  # both processes have the block resident
+        assert pss < rss - 150 * 2**20  # ... and it is one block of memory
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+    del block
 
 
 def test_counts_are_parsed_and_checked():
