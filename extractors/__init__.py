@@ -17,6 +17,7 @@ the text with `extractors.spans.doc_text(doc)`, which keeps it in `doc._.text`: 
 Inputs besides the text: `doc._.title`, `doc._.published` (ISO date or None) and
 `doc._.organisation` (source organisation), set by the caller before the components run.
 """
+import pipeline.spacy_light  # noqa: F401  spaCy without its CLI (start-up); first
 from spacy.tokens import Doc
 
 for _name in ("text", "title", "published", "organisation", "sentences", "places", "main_region",

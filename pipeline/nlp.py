@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 from typing import Optional
 
+import pipeline.spacy_light  # noqa: F401  spaCy without its CLI (start-up); first
 import spacy
 from spacy.language import Language
 from spacy.tokens import Doc

@@ -26,6 +26,7 @@ try:
     import jieba_next as jieba
 except ImportError:  # pragma: no cover - the pure-Python original: the same words, slower
     import jieba
+import pipeline.spacy_light  # noqa: F401  spaCy without its CLI (start-up); first
 from spacy.tokens import Doc
 from spacy.util import DummyTokenizer, registry
 
