@@ -193,7 +193,7 @@ def test_workers_start_with_the_pipeline_the_run_loaded_once(tmp_path, monkeypat
     m = _manifest(tmp_path / "out")
     assert m["crash.txt"]["reason"] == "worker process died (SIGKILL)"
     readers = {m[n]["reader"] for n in ("a.txt", "b.txt", "c.txt", "d.txt", "e.txt")}
-    assert str(os.getpid()) not in readers and len(readers) >= 2  # the workers did the files
+    assert str(os.getpid()) not in readers  # the workers did the files (which ones is up to timing)
     assert (summary.ok, summary.failed) == (5, 1)
 
 
