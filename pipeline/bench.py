@@ -12,6 +12,10 @@ tree (the run, its workers and database builder, sampled every 0.2 s), pipeline 
 stage (summed over workers, so they exceed the wall time when workers run in parallel).
 `cpu_s` is the CPU time of the run and its workers, and `x_jieba_cpu` the ratio to jieba in
 CPU time: on a machine shared with other work it moves much less than the wall-clock ratio.
+`--repeat N` runs every configuration of a corpus N times, the configurations taking turns
+(1 worker, 2 workers, 1 worker, ...), so that a slow spell of a shared machine falls on all
+of them alike; the row shown is the run with the median wall time, `runs` lists every
+run's wall time, and `speedup` compares medians.
 
 The jieba reference is `jieba.lcut` (default dictionary, HMM on, dictionary loaded before
 timing) over the reader's text of the same corpus files, in order, for at least
@@ -141,6 +145,7 @@ class Measurement:
     load1: float = 0.0
     stages: dict = field(default_factory=dict)
     cpu_s: float = 0.0  # CPU seconds (user + system) of the run and all its workers
+    runs: list = field(default_factory=list)  # wall seconds of every run of this configuration (--repeat)
     docs_per_s: float = 0.0
     mb_per_s: float = 0.0
     x_jieba: float = 0.0
@@ -270,9 +275,10 @@ class BenchReport:
 
 def bench(docs: list[int], workers: list[int], engine: str = "local", sources: Optional[list[Path]] = None,
           work_dir: Optional[Path] = None, keep: bool = False, jieba_seconds: float = 10.0,
-          echo=None) -> BenchReport:
-    """Build corpora of each size in `docs`, run every `workers` count on each; returns the report.
-    echo, when given, is called with each line of the table as soon as it is known."""
+          echo=None, repeat: int = 1) -> BenchReport:
+    """Build corpora of each size in `docs`, run every `workers` count on each (`repeat` times,
+    taking turns; the median run is kept); returns the report. echo, when given, is called
+    with each line of the table as soon as it is known."""
     files = source_files(sources or default_sources())
     made = work_dir is None
     work = Path(work_dir or tempfile.mkdtemp(prefix="fedreports-bench-"))
@@ -291,17 +297,22 @@ def bench(docs: list[int], workers: list[int], engine: str = "local", sources: O
             for line in header_lines(os.cpu_count() or 1, len(files), ref, start, sizes):
                 echo(line)
         for n in docs:
+            runs: dict[int, list[Measurement]] = {w: [] for w in workers}
+            for _ in range(max(1, repeat)):
+                for w in runs:
+                    runs[w].append(measure(corpora[n], work / f"out-{n}-w{w}-{engine}", n, sizes[n], w, engine))
+                    if not keep:
+                        shutil.rmtree(work / f"out-{n}-w{w}-{engine}", ignore_errors=True)
             one = None
-            for w in workers:
-                m = measure(corpora[n], work / f"out-{n}-w{w}-{engine}", n, sizes[n], w, engine)
+            for w, taken in runs.items():
+                m = sorted(taken, key=lambda r: r.wall_s)[(len(taken) - 1) // 2]  # the median (lower middle)
+                m.runs = [round(r.wall_s, 2) for r in taken]
                 m.x_jieba = m.mb_per_s / ref.mb_per_s if ref.mb_per_s else 0.0
                 m.x_jieba_cpu = (m.bytes / 1e6 / m.cpu_s) / ref.mb_per_cpu_s if m.cpu_s and ref.mb_per_cpu_s else 0.0
                 if w == 1:
                     one = m
                 if one is not None:
                     m.speedup = one.wall_s / m.wall_s
-                if not keep:
-                    shutil.rmtree(work / f"out-{n}-w{w}-{engine}", ignore_errors=True)
                 rows.append(m)
                 if echo:
                     echo(_line(row_cells(m)))
@@ -318,7 +329,7 @@ def bench(docs: list[int], workers: list[int], engine: str = "local", sources: O
 
 COLUMNS = ("docs", "workers", "engine", "ok", "failed", "wall_s", "docs/s", "MB/s", "x_jieba", "speedup", "cpu_s",
            "x_jieba_cpu",
-           "peak_mem_MB", "rss_sum_MB", "startup_s") + tuple(f"{s}_s" for s in STAGES) + ("load1",)
+           "peak_mem_MB", "rss_sum_MB", "startup_s") + tuple(f"{s}_s" for s in STAGES) + ("load1", "runs")
 
 
 def row_cells(m: Measurement) -> list[str]:
@@ -326,7 +337,7 @@ def row_cells(m: Measurement) -> list[str]:
             f"{m.mb_per_s:.3f}", f"{m.x_jieba:.2f}", "-" if m.speedup is None else f"{m.speedup:.2f}", f"{m.cpu_s:.1f}",
             f"{m.x_jieba_cpu:.2f}",
             f"{m.peak_mem_mb:.0f}", f"{m.peak_rss_mb:.0f}", f"{m.startup_s:.2f}"] + [f"{m.stages.get(s, 0.0):.2f}" for s in STAGES] + \
-           [f"{m.load1:.2f}"]
+           [f"{m.load1:.2f}", "/".join(f"{w:.1f}" for w in (m.runs or [m.wall_s]))]
 
 
 def _line(cells) -> str:
@@ -362,10 +373,11 @@ def main(argv: Optional[list[str]] = None) -> int:
     ap.add_argument("--work-dir", type=Path, help="where corpora and outputs go (default: a new temp folder)")
     ap.add_argument("--keep", action="store_true", help="keep corpora and outputs")
     ap.add_argument("--jieba-seconds", type=float, default=10.0, help="minimum seconds of jieba reference timing")
+    ap.add_argument("--repeat", type=int, default=1, help="runs of every configuration, taking turns; the median is shown")
     ap.add_argument("--json", action="store_true", help="print one JSON object per row instead of the table")
     a = ap.parse_args(argv)
     report = bench(parse_counts(a.docs), parse_counts(a.workers), a.engine, a.source, a.work_dir, a.keep, a.jieba_seconds,
-                   echo=None if a.json else lambda line: print(line, flush=True))
+                   echo=None if a.json else lambda line: print(line, flush=True), repeat=max(1, a.repeat))
     if a.json:
         print_report(report, as_json=True)
     return 0

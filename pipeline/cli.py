@@ -290,6 +290,7 @@ def bench(
     keep: bool = typer.Option(False, "--keep", help="keep the corpora and outputs"),
     jieba_seconds: float = typer.Option(10.0, "--jieba-seconds", help="minimum seconds of the jieba reference timing"),
     as_json: bool = typer.Option(False, "--json", help="print one JSON object per configuration"),
+    repeat: int = typer.Option(1, "--repeat", min=1, help="runs of every configuration, taking turns; the median run is shown"),
 ):
     """Time the whole pipeline on corpora of --docs files against bare jieba; one table row per configuration."""
     from pipeline.bench import parse_counts, bench as run_bench, print_report
@@ -301,7 +302,8 @@ def bench(
     except SystemExit as e:
         raise typer.BadParameter(str(e)) from None
     report = run_bench(sizes, counts, engine, source, work_dir, keep, jieba_seconds,
-                       echo=None if as_json else lambda line: out.print(line, highlight=False, soft_wrap=True))
+                       echo=None if as_json else lambda line: out.print(line, highlight=False, soft_wrap=True),
+                       repeat=repeat)
     if as_json:
         print_report(report, as_json=True, echo=lambda line: out.print(line, highlight=False, soft_wrap=True))
 
