@@ -15,7 +15,9 @@ CPU time: on a machine shared with other work it moves much less than the wall-c
 `--repeat N` runs every configuration of a corpus N times, the configurations taking turns
 (1 worker, 2 workers, 1 worker, ...), so that a slow spell of a shared machine falls on all
 of them alike; the row shown is the run with the median wall time, `runs` lists every
-run's wall time, and `speedup` compares medians.
+run's wall time, and `speedup` compares medians. The jieba reference is then timed again
+before every round, and a row's ratios are to the median of its corpus's rounds
+(`jieba_MB/s` in the row).
 
 The jieba reference is `jieba.lcut` (default dictionary, HMM on, dictionary loaded before
 timing) over the reader's text of the same corpus files, in order, for at least
@@ -146,6 +148,7 @@ class Measurement:
     stages: dict = field(default_factory=dict)
     cpu_s: float = 0.0  # CPU seconds (user + system) of the run and all its workers
     runs: list = field(default_factory=list)  # wall seconds of every run of this configuration (--repeat)
+    jieba_mb_per_s: float = 0.0  # the reference this row's ratios are to
     docs_per_s: float = 0.0
     mb_per_s: float = 0.0
     x_jieba: float = 0.0
@@ -298,17 +301,22 @@ def bench(docs: list[int], workers: list[int], engine: str = "local", sources: O
                 echo(line)
         for n in docs:
             runs: dict[int, list[Measurement]] = {w: [] for w in workers}
+            refs = [ref]
             for _ in range(max(1, repeat)):
+                if repeat > 1:  # the reference, too, in the same spell as the runs
+                    refs.append(jieba_reference(corpus_files(biggest), jieba_seconds, min(len(files), max(corpora))))
                 for w in runs:
                     runs[w].append(measure(corpora[n], work / f"out-{n}-w{w}-{engine}", n, sizes[n], w, engine))
                     if not keep:
                         shutil.rmtree(work / f"out-{n}-w{w}-{engine}", ignore_errors=True)
             one = None
+            here = _median(refs[1:] or refs, key=lambda r: r.mb_per_s)
             for w, taken in runs.items():
-                m = sorted(taken, key=lambda r: r.wall_s)[(len(taken) - 1) // 2]  # the median (lower middle)
+                m = _median(taken, key=lambda r: r.wall_s)
                 m.runs = [round(r.wall_s, 2) for r in taken]
-                m.x_jieba = m.mb_per_s / ref.mb_per_s if ref.mb_per_s else 0.0
-                m.x_jieba_cpu = (m.bytes / 1e6 / m.cpu_s) / ref.mb_per_cpu_s if m.cpu_s and ref.mb_per_cpu_s else 0.0
+                m.jieba_mb_per_s = here.mb_per_s
+                m.x_jieba = m.mb_per_s / here.mb_per_s if here.mb_per_s else 0.0
+                m.x_jieba_cpu = (m.bytes / 1e6 / m.cpu_s) / here.mb_per_cpu_s if m.cpu_s and here.mb_per_cpu_s else 0.0
                 if w == 1:
                     one = m
                 if one is not None:
@@ -327,9 +335,14 @@ def bench(docs: list[int], workers: list[int], engine: str = "local", sources: O
     return BenchReport(os.cpu_count() or 1, len(files), ref, start, rows, sizes)
 
 
+def _median(items: list, key):
+    """The middle item by `key` (of an even number, the lower middle one)."""
+    return sorted(items, key=key)[(len(items) - 1) // 2]
+
+
 COLUMNS = ("docs", "workers", "engine", "ok", "failed", "wall_s", "docs/s", "MB/s", "x_jieba", "speedup", "cpu_s",
            "x_jieba_cpu",
-           "peak_mem_MB", "rss_sum_MB", "startup_s") + tuple(f"{s}_s" for s in STAGES) + ("load1", "runs")
+           "peak_mem_MB", "rss_sum_MB", "startup_s") + tuple(f"{s}_s" for s in STAGES) + ("load1", "jieba_MB/s", "runs")
 
 
 def row_cells(m: Measurement) -> list[str]:
@@ -337,7 +350,7 @@ def row_cells(m: Measurement) -> list[str]:
             f"{m.mb_per_s:.3f}", f"{m.x_jieba:.2f}", "-" if m.speedup is None else f"{m.speedup:.2f}", f"{m.cpu_s:.1f}",
             f"{m.x_jieba_cpu:.2f}",
             f"{m.peak_mem_mb:.0f}", f"{m.peak_rss_mb:.0f}", f"{m.startup_s:.2f}"] + [f"{m.stages.get(s, 0.0):.2f}" for s in STAGES] + \
-           [f"{m.load1:.2f}", "/".join(f"{w:.1f}" for w in (m.runs or [m.wall_s]))]
+           [f"{m.load1:.2f}", f"{m.jieba_mb_per_s:.3f}", "/".join(f"{w:.1f}" for w in (m.runs or [m.wall_s]))]
 
 
 def _line(cells) -> str:
@@ -386,7 +399,8 @@ def main(argv: Optional[list[str]] = None) -> int:
 def print_report(report: BenchReport, as_json: bool = False, echo=print) -> None:
     if as_json:
         for m in report.rows:
-            echo(json.dumps({**asdict(m), "jieba_mb_per_s": report.jieba.mb_per_s, "startup": report.startup}))
+            echo(json.dumps({**asdict(m), "jieba_mb_per_s": m.jieba_mb_per_s or report.jieba.mb_per_s,
+                             "startup": report.startup}))
         return
     for line in header_lines(report.cpus, report.sources, report.jieba, report.startup, report.corpus_bytes):
         echo(line)

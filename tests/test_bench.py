@@ -46,6 +46,7 @@ def test_bench_prints_every_figure_as_a_number(tmp_path):
         # two runs of each configuration; the row is the median one (the lower of two)
         runs = [float(x) for x in r["runs"].split("/")]
         assert len(runs) == 2 and abs(float(r["wall_s"]) - min(runs)) < 0.051
+        assert float(r["jieba_MB/s"]) > 0  # timed again beside the runs, their ratios are to it
         for k, v in r.items():
             if k not in ("engine", "runs"):
                 assert NUMBER.match(v), (k, v)
