@@ -119,6 +119,16 @@ class Boundaries:
         i = bisect.bisect_right(self.starts, a) - 1
         return self.starts[i] if i >= 0 else 0
 
+    @staticmethod
+    def of(text: str, marks: str) -> "Boundaries":
+        """`Boundaries(text, marks)`, shared: the extractors ask for the same few of one text."""
+        return _boundaries(text, "".join(sorted(set(marks))))
+
+
+@functools.lru_cache(maxsize=8)
+def _boundaries(text: str, marks: str) -> Boundaries:
+    return Boundaries(text, marks)
+
 
 @functools.lru_cache(maxsize=8)
 def _mark_pattern(marks: str) -> re.Pattern:
@@ -372,7 +382,7 @@ def _outside_quotes_index(s: str, ch: str) -> Optional[int]:
 def find_promotions(text: str, vocab: Optional[OutcomeVocabulary] = None) -> list[tuple[int, int, Optional[str]]]:
     """(start, end, adopting body) of statements that a higher level adopted or spread the work."""
     v = vocab or vocabulary()
-    sentences, clauses = Boundaries(text, "。;!?\n"), Boundaries(text, "。,;!?\n")
+    sentences, clauses = Boundaries.of(text, "。;!?\n"), Boundaries.of(text, "。,;!?\n")
     out = []
     for m in v.promotion.finditer(text):
         if out and re.fullmatch(r"[,、]?", text[out[-1][1]:m.start()]):
@@ -388,7 +398,7 @@ def find_promotions(text: str, vocab: Optional[OutcomeVocabulary] = None) -> lis
 def find_media(text: str, vocab: Optional[OutcomeVocabulary] = None) -> list[tuple[int, int, str]]:
     """(start, end, outlets) of statements that named outlets reported the work."""
     v = vocab or vocabulary()
-    clauses = Boundaries(text, "。;!?\n,")
+    clauses = Boundaries.of(text, "。;!?\n,")
     out = []
     for m in v.media_verb.finditer(text):
         clause_start = clauses.start_of(m.start())
@@ -416,7 +426,7 @@ def find_results(doc: Doc, vocab: Optional[OutcomeVocabulary] = None, text: Opti
     """(start, end) of clauses that state a quantified achievement (a count and a result cue)."""
     v = vocab or vocabulary()
     text = doc_text(doc) if text is None else text
-    clauses = Boundaries(text, "。,;!?\n")
+    clauses = Boundaries.of(text, "。,;!?\n")
     positions = [(c.start, c.end) for c in (doc._.counts or [])]
     if not positions:  # counts not available: numbers with a unit
         positions = [(m.start(), m.end()) for m in v.number.finditer(text)]

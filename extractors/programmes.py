@@ -976,7 +976,7 @@ def extract_programmes(doc: Doc, text: Optional[str] = None) -> list[Programme]:
     ctx = _Context(text=text, tokens=_Tokens(doc, text), words=_jieba_words(),
                    honours=_honour_blocks(honours_of(doc, text)), places=places,
                    place_starts=[p[0] for p in places], main=doc._.main_region,
-                   sentences=Boundaries(text, _SENTENCE_END), clauses=Boundaries(text, _CLAUSE_END))
+                   sentences=Boundaries.of(text, _SENTENCE_END), clauses=Boundaries.of(text, _CLAUSE_END))
     _quoted_candidates(ctx, v)
     _appositive_candidates(ctx, v)
     _suffix_candidates(ctx, v)

@@ -70,15 +70,37 @@ class Line:
         return Line(self.s + other.s, self.p + other.p)
 
 
+class AnyOf:
+    """Does any of a list of patterns occur in a line? The patterns anchored at the start of
+    the line are tried together, as one pattern at offset 0; each of the others scans the line
+    on its own (a pattern opening with a literal is found by a fast scan, an alternation of
+    them would be tried at every character)."""
+
+    def __init__(self, patterns: list[str], flags: int = 0):
+        from re import _constants as sre_constants, _parser as sre_parse
+        anchored, self.others = [], []
+        for p in patterns:
+            compiled = re.compile(p, flags)  # each on its own first: a broken one is named by its error
+            head = sre_parse.parse(p, flags).data[:1]
+            if head == [(sre_constants.AT, sre_constants.AT_BEGINNING)]:  # ^ before everything, no top-level |
+                anchored.append(p)
+            else:
+                self.others.append(compiled)
+        self.anchored = re.compile("|".join(f"(?:{p})" for p in anchored), flags) if anchored else None
+
+    def search(self, line: str) -> bool:
+        return bool(self.anchored is not None and self.anchored.match(line)) or any(p.search(line) for p in self.others)
+
+
 @functools.lru_cache(maxsize=1)
 def vocabulary() -> dict:
     data = load_yaml("pipeline", "data/boilerplate.yaml")
     flags = re.I
     return {
-        "drop": [re.compile(p, flags) for p in data["drop_line"]],
-        "related": [re.compile(p, flags) for p in data["related_list"]],
-        "credit": [re.compile(p, flags) for p in data["credit_line"]],
-        "start": [re.compile(p, flags) for p in data["article_start"]],
+        "drop": AnyOf(data["drop_line"], flags),
+        "related": AnyOf(data["related_list"], flags),
+        "credit": AnyOf(data["credit_line"], flags),
+        "start": AnyOf(data["article_start"], flags),
         "trailing_credit": re.compile(data["trailing_credit"]),
         "leading_credit": re.compile(data["leading_credit"]),
         "caption_credit": re.compile(data["trailing_caption_credit"]),
@@ -160,19 +182,19 @@ def is_spam(line: str) -> bool:
 
 
 def is_drop(line: str) -> bool:
-    return any(p.search(line) for p in vocabulary()["drop"]) or is_spam(line)
+    return vocabulary()["drop"].search(line) or is_spam(line)
 
 
 def is_credit(line: str) -> bool:
-    return len(line) <= 40 and any(p.search(line) for p in vocabulary()["credit"])
+    return len(line) <= 40 and vocabulary()["credit"].search(line)
 
 
 def is_article_start(line: str) -> bool:
-    return len(line) <= 40 and any(p.search(line) for p in vocabulary()["start"])
+    return len(line) <= 40 and vocabulary()["start"].search(line)
 
 
 def is_related(line: str) -> bool:
-    return any(p.search(line) for p in vocabulary()["related"])
+    return vocabulary()["related"].search(line)
 
 
 def is_title_like(line: str) -> bool:

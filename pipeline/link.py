@@ -58,7 +58,8 @@ _ACTION = re.compile(
 # 妇联 and its written forms; `妇女联合会` is normalised to 妇联 in organisation names
 _ORG = re.compile(r"妇女联合会|妇联|妇委会|妇工委")
 _GENERIC_ORG_PREFIX = re.compile(r"(?:全|本|该|我|各)?(省|市|州|县|区|旗|镇|乡|街道|村|社区)$")
-_YEAR = re.compile(r"(?<![\d.])(19[5-9]\d|20[0-4]\d)(?=\s*年|\s*[-—–~～至到]\s*(?:19|20)\d\d)")
+# the lookbehind stands after the digits: a pattern opening with one is tried at every character
+_YEAR = re.compile(r"((?:19[5-9]|20[0-4])\d)(?<![\d.]\d{4})(?=\s*年|\s*[-—–~～至到]\s*(?:19|20)\d\d)")
 _RELATIVE_YEAR = {"今年": 0, "去年": 1, "前年": 2}
 _RELATIVE = re.compile("今年|去年|前年")
 
@@ -118,6 +119,37 @@ def theme_keywords(text: str, bounds: Optional[set[int]] = None) -> list[tuple[s
                 pos = b + n
                 break
     return found
+
+
+class SpanKeywords:
+    """`theme_keywords` of many spans of one text, from one pass over its word boundaries:
+    `span(start, end)` equals `theme_keywords(text[start:end], <bounds in [start, end]>)`.
+    Only the boundaries where a keyword can start are visited per span (a practice's
+    evidence sentences, its activity phrase)."""
+
+    def __init__(self, text: str, bounds: list[int]):
+        tax = taxonomy()
+        self.text, self.bounds = text, set(bounds)
+        self.starts = [b for b in bounds if b < len(text) and text[b] in tax.lengths]  # sorted as `bounds`
+
+    def span(self, start: int, end: int) -> list[tuple[str, str]]:
+        tax, text, bounds = taxonomy(), self.text, self.bounds
+        at = self.starts[bisect.bisect_left(self.starts, start):bisect.bisect_left(self.starts, end)]
+        if start < end and start not in bounds and text[start] in tax.lengths:
+            at.insert(0, start)  # a span's own edges are boundaries of it
+        found, pos = [], start
+        for b in at:
+            if b < pos:
+                continue
+            for n in tax.lengths[text[b]]:
+                e = b + n
+                if e <= end and (e == end or e in bounds):
+                    w = text[b:e]
+                    if w in tax.keyword_theme:
+                        found.append((w, tax.keyword_theme[w]))
+                        pos = e
+                        break
+        return found
 
 
 NAME_WEIGHT = 3      # a theme keyword in the programme name says more than one in the evidence
@@ -458,6 +490,7 @@ def link_practices(article: Article, words: Optional[list[str]] = None) -> list[
     text = article.text
     from pipeline.segment import search_boundaries, segment
     word_bounds = sorted(search_boundaries(words if words is not None else segment(text)))
+    keywords = SpanKeywords(text, word_bounds)
     paragraphs, sentences = _structure(article)
     if not sentences:
         return []
@@ -529,7 +562,7 @@ def link_practices(article: Article, words: Optional[list[str]] = None) -> list[
     @functools.lru_cache(maxsize=None)
     def span_keywords(start: int, end: int) -> list[tuple[str, str]]:
         """Theme keywords of a span of the text (a sentence is evidence of several practices)."""
-        return theme_keywords(text[start:end], _within(word_bounds, start, end))
+        return keywords.span(start, end)
 
     orgs = find_organisations(article)
     principal = _principal(orgs, article)
@@ -537,7 +570,7 @@ def link_practices(article: Article, words: Optional[list[str]] = None) -> list[
     built: list[tuple[tuple, Practice]] = []
     for unit in all_units.values():
         practice = _practice(unit, article, paragraphs, sentences, orgs, principal, sentence_of, org_sentences,
-                             word_bounds, span_keywords)
+                             span_keywords)
         if practice is not None:
             first = practice.evidence[0].start if practice.evidence else 0
             built.append(((first, 0 if unit.programme else 1, unit.key), practice))
@@ -582,16 +615,10 @@ def _name_keywords(name: str) -> list[tuple[str, str]]:
     return theme_keywords(name, search_boundaries(segment(name)))
 
 
-def _within(bounds: list[int], start: int, end: int) -> set[int]:
-    """The boundaries of a sorted list that fall in [start, end], shifted to start at 0."""
-    lo, hi = bisect.bisect_left(bounds, start), bisect.bisect_right(bounds, end)
-    return {b - start for b in bounds[lo:hi]} | {0, end - start}
-
-
 def _practice(unit: _Unit, article: Article, paragraphs: list[_Paragraph], sentences: list[_Sentence],
               orgs: list[Organisation], principal: Optional[Organisation],
               sentence_of: Callable[[int], Optional[int]], org_sentences: set[int],
-              word_bounds: list[int], span_keywords: Callable[[int, int], list]) -> Optional[Practice]:
+              span_keywords: Callable[[int, int], list]) -> Optional[Practice]:
     text = article.text
     if not unit.sentences:
         return None
@@ -650,10 +677,10 @@ def _practice(unit: _Unit, article: Article, paragraphs: list[_Paragraph], sente
     names = [prog.name, *prog.aliases] if prog is not None else []
     # the activity is cut from its sentence: its word boundaries are the article's
     at = anchor_sentence.text.find(activity) if activity else -1
-    activity_bounds = _within(word_bounds, anchor_sentence.start + at, anchor_sentence.start + at + len(activity)) \
-        if at >= 0 else None
+    activity_keywords = span_keywords(anchor_sentence.start + at, anchor_sentence.start + at + len(activity)) \
+        if at >= 0 else theme_keywords(activity or "")
     found = rank_themes([(_name_keywords(n), NAME_WEIGHT) for n in names]
-                        + [(theme_keywords(activity or "", activity_bounds), ACTIVITY_WEIGHT)]
+                        + [(activity_keywords, ACTIVITY_WEIGHT)]
                         + [(span_keywords(e.start, e.end), 1) for e in evidence])
     if not found:  # fall back on the section heading the practice stands under
         heading = next((paragraphs[j] for j in range(sentences[ordered[0]].paragraph - 1, -1, -1)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import codecs
 import functools
+import re
 from importlib import resources
 
 from charset_normalizer import from_bytes
@@ -106,9 +107,13 @@ def read(data: bytes, settings: Settings = DEFAULT) -> RawText:
     return RawText(text=text, reader="txt", cut=cut)
 
 
+# control characters other than tab, newline, form feed, CR and NUL; U+FFFD; the private use area
+_BAD = re.compile("[\x01-\x08\x0b\x0e-\x1f\ufffd\ue000-\uf8ff]")
+
+
 def _is_binary(text: str) -> bool:
     sample = text[:20000]
     if not sample:
         return False
-    bad = sum(1 for c in sample if (c < " " and c not in "\t\n\r\f\x00") or c == "\ufffd" or "\ue000" <= c <= "\uf8ff")
+    bad = len(_BAD.findall(sample))
     return bad / len(sample) > 0.1
