@@ -6,6 +6,9 @@ once per document and keeps it in `doc._.text` (set by `fed_sentences`, the firs
 """
 from __future__ import annotations
 
+import bisect
+
+from spacy.attrs import IDX
 from spacy.tokens import Doc, Span
 
 
@@ -29,6 +32,13 @@ def char_span(doc: Doc, start: int, end: int, label: str = "", kb_id: str = "",
 
 
 def set_spans(doc: Doc, key: str, offsets: list[tuple[int, int, str]]) -> None:
-    """Store (start, end, label) offsets as doc.spans[key]."""
+    """Store (start, end, label) offsets as doc.spans[key], each widened to token boundaries
+    like `char_span` (the tokens are found by bisection over their starts: the tokenizer's
+    tokens cover the text without gaps)."""
     n = len(doc_text(doc))
-    doc.spans[key] = [s for s in (char_span(doc, a, b, label, length=n) for a, b, label in offsets) if s is not None]
+    starts = doc.to_array(IDX).tolist() if len(doc) else []
+    spans = []
+    for a, b, label in offsets:
+        if 0 <= a < b <= n:
+            spans.append(Span(doc, bisect.bisect_right(starts, a) - 1, bisect.bisect_left(starts, b), label=label))
+    doc.spans[key] = spans

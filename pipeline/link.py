@@ -388,17 +388,22 @@ def practice_year(sentences: Iterable[str], article: Article) -> Optional[int]:
 _OPEN, _CLOSE = "“‘「『《（(〈【", "”’」』》）)〉】"
 
 
+@functools.lru_cache(maxsize=16)
+def _split_pattern(marks: str) -> re.Pattern:
+    return re.compile("[" + re.escape(_OPEN + _CLOSE + marks) + "]")
+
+
 def _split_outside_quotes(s: str, marks: str, lo: int = 0, hi: Optional[int] = None) -> list[tuple[int, int]]:
     """(start, end) pieces of s[lo:hi] split at `marks` that stand outside quotes and brackets."""
     hi = len(s) if hi is None else hi
     out, depth, start = [], 0, lo
-    for i in range(lo, hi):
-        ch = s[i]
+    for m in _split_pattern(marks).finditer(s, lo, hi):  # only the characters that matter
+        ch, i = m.group(), m.start()
         if ch in _OPEN:
             depth += 1
         elif ch in _CLOSE:
             depth = max(0, depth - 1)
-        elif ch in marks and depth == 0:
+        elif depth == 0:
             out.append((start, i))
             start = i + 1
     out.append((start, hi))
@@ -481,15 +486,19 @@ def _programme_units(article: Article) -> dict[str, _Unit]:
     return units
 
 
-def link_practices(article: Article, words: Optional[list[str]] = None) -> list[Practice]:
+def link_practices(article: Article, words: Optional[list[str]] = None,
+                   tokens: Optional[list[tuple[int, int, str]]] = None) -> list[Practice]:
     """The practices of one relevant article (an irrelevant article has none). `words`: the
     article's jieba words when the caller has them (the segment stage), to avoid segmenting
-    the text a second time."""
+    the text a second time; `tokens`: their `search_tokens`, when the caller has those too."""
     if not article.relevant or not article.text.strip():
         return []
     text = article.text
-    from pipeline.segment import search_boundaries, segment
-    word_bounds = sorted(search_boundaries(words if words is not None else segment(text)))
+    from pipeline.segment import bounds_of, search_boundaries, segment
+    if tokens is not None:
+        word_bounds = sorted(bounds_of(tokens))
+    else:
+        word_bounds = sorted(search_boundaries(words if words is not None else segment(text)))
     keywords = SpanKeywords(text, word_bounds)
     paragraphs, sentences = _structure(article)
     if not sentences:
@@ -645,14 +654,20 @@ def _practice(unit: _Unit, article: Article, paragraphs: list[_Paragraph], sente
     evidence = [Evidence(text=text[sentences[i].start:sentences[i].end], start=sentences[i].start,
                          end=sentences[i].end) for i in ordered]
     lo, hi = evidence[0].start, evidence[-1].end
-    kept_counts = [c for c in unit.counts if any(e.start <= c.start < e.end for e in evidence)]
-    kept_outcomes = [o for o in unit.outcomes if any(e.start <= o.start < e.end for e in evidence)]
+    evidence_starts = [e.start for e in evidence]  # sentences: in order, apart
+
+    def in_evidence_at(x: int) -> bool:
+        i = bisect.bisect_right(evidence_starts, x) - 1
+        return i >= 0 and x < evidence[i].end
+
+    kept_counts = [c for c in unit.counts if in_evidence_at(c.start)]
+    kept_outcomes = [o for o in unit.outcomes if in_evidence_at(o.start)]
 
     # organisation: named in the evidence, else earlier in the first evidence paragraph, else
     # the article's principal one; region: the programme's, else the organisation's, else main
     prog = unit.programme
     prog_region = prog.region if prog is not None else None
-    in_evidence = [o for o in orgs if any(e.start <= o.start < e.end for e in evidence)]
+    in_evidence = [o for o in orgs if in_evidence_at(o.start)]
     para = paragraphs[sentences[ordered[0]].paragraph]
     earlier = [o for o in orgs if para.start <= o.start < lo][::-1]
     org = _acting(in_evidence, prog_region) or _acting(earlier, prog_region) or principal

@@ -174,6 +174,7 @@ class Processor:
     def process(self, path: Path, sha256: Optional[str] = None) -> FileResult:
         from pipeline.clean import clean
         from pipeline.link import link_practices
+        from pipeline.segment import search_tokens
         from pipeline.store import fts_index
 
         source = str(path)
@@ -220,11 +221,12 @@ class Processor:
                     counts=doc._.counts or [], outcomes=doc._.outcomes or [])
                 t0 = time.perf_counter()
                 words = doc._.words or [w.text for w in doc]  # the segment stage's words: nothing is segmented twice
+                tokens = search_tokens(words) if article.relevant else None  # for linking and the index
                 if article.relevant:
-                    article.practices = link_practices(article, words)
+                    article.practices = link_practices(article, words, tokens)
                 t["link"] += time.perf_counter() - t0
                 t0 = time.perf_counter()
-                index.append(fts_index(article, words))
+                index.append(fts_index(article, words, tokens))
                 t["index"] = t.get("index", 0.0) + time.perf_counter() - t0
                 articles.append(article)
         except Exception as e:  # an extractor bug: report the file, keep the run going

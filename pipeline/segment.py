@@ -20,6 +20,7 @@ import marshal
 import os
 import tempfile
 from importlib import resources
+from operator import itemgetter
 from pathlib import Path
 
 try:
@@ -144,6 +145,14 @@ def search_tokens(words) -> list[tuple[int, int, str]]:
         out.append((pos, pos + n, w))
         pos += n
     return out
+
+
+def bounds_of(tokens: list[tuple[int, int, str]]) -> set[int]:
+    """`search_boundaries` from the `search_tokens` of the same words (made once, used twice)."""
+    bounds = {0}
+    bounds.update(map(itemgetter(0), tokens))
+    bounds.update(map(itemgetter(1), tokens))
+    return bounds
 
 
 def search_boundaries(words) -> set[int]:

@@ -179,18 +179,20 @@ def _joined(parts) -> str:
     return " ".join(w for part in parts if part for w in _part_words(part))
 
 
-def fts_index(article: Article, words: Optional[list[str]] = None) -> list[list[str]]:
+def fts_index(article: Article, words: Optional[list[str]] = None,
+              tokens: Optional[list[tuple[int, int, str]]] = None) -> list[list[str]]:
     """The practices_fts columns (programme, activity, evidence, context) of each practice of
     `article`, in order, as `fts_document` makes them. Evidence sentences and the activity
     phrase are spans of the article, so their words come from one search-mode segmentation of
     the article, derived from its precise-mode `words` when the caller has them (the segment
-    stage): no text is segmented twice. Names, organisations, regions and themes recur and
-    are segmented once per process."""
+    stage), or given as `tokens` (`search_tokens` of those words): no text is segmented twice.
+    Names, organisations, regions and themes recur and are segmented once per process."""
     from pipeline.segment import search_tokens, segment
 
     if not (article.relevant and article.practices):
         return []
-    tokens = search_tokens(words if words is not None else segment(article.text))
+    if tokens is None:
+        tokens = search_tokens(words if words is not None else segment(article.text))
     # token starts are not sorted (a word's sub-words come before it), their running maximum
     # is; evidence spans begin and end on word boundaries, so it brackets them exactly
     key, top = [], -1

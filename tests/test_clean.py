@@ -175,3 +175,20 @@ def test_relevance():
 def test_split_keeps_single_article_pages_whole():
     lines = to_lines(seed_text("000"))
     assert len(split_articles(lines)) == 1
+
+
+def test_line_patterns_anchored_or_not_match_as_each_one_would():
+    """`AnyOf` tries the ^-anchored patterns together at offset 0 and scans for the others; a
+    top-level alternation (`^a|b`) is not anchored as a whole and keeps scanning."""
+    import re
+
+    from pipeline.clean import AnyOf
+    patterns = ["^当前位置", "^(作者|编辑)\\s*[:：]", "版权所有|copyright", "文档下载收益归作者所有|^下载文档$", "(联办|协办)$"]
+    any_of = AnyOf(patterns, re.I)
+    assert len(any_of.others) == 3 and any_of.anchored is not None
+    lines = ["当前位置:首页", "本站当前位置", "作者:某某", "记者 作者:某某", "COPYRIGHT 2023", "下载文档",
+             "点此下载文档", "本文档下载收益归作者所有", "某某协办", "协办单位", "宁波市妇联开展活动"]
+    for line in lines:
+        assert any_of.search(line) == any(re.search(p, line, re.I) for p in patterns), line
+    assert [line for line in lines if any_of.search(line)] == [
+        "当前位置:首页", "作者:某某", "COPYRIGHT 2023", "下载文档", "本文档下载收益归作者所有", "某某协办"]

@@ -376,3 +376,30 @@ def test_linking_any_text_keeps_its_invariants(a):
             assert a.text[e.start:e.end] == e.text
         seen += [(c.start, c.end) for c in p.indicators]
     assert len(seen) == len(set(seen))
+
+
+def test_span_keywords_of_an_article_equal_theme_keywords_of_each_span():
+    """`SpanKeywords` (one pass over the article's boundaries) finds, for any span, what
+    `theme_keywords` finds in the span's text cut out with the boundaries inside it, including
+    spans whose edges fall inside a word (an activity phrase cut from its sentence)."""
+    import random
+
+    from pipeline.link import SpanKeywords, theme_keywords
+    from pipeline.segment import search_boundaries, segment
+    text = ("宁波市妇联实施“甬尚姐妹四必访”,为困难妇女儿童开展家庭教育指导、心理健康服务和法律援助,"
+            "推动妇女就业创业,建设妇女之家和儿童之家,预防家庭暴力,开展春蕾计划助学活动。"
+            "战线上的巾帼志愿者开展线上培训。")
+    bounds = sorted(search_boundaries(segment(text)))
+    keywords = SpanKeywords(text, bounds)
+    words = [w for w, _ in keywords.span(0, len(text))]
+    assert words[:5] == ["困难妇女", "儿童", "家庭教育", "心理", "法律援助"]
+    assert "家庭暴力" in words and "家庭" not in words  # the longest keyword wins
+    assert words.count("线上") == 1  # 开展线上培训, not 战线上
+    rnd, checked = random.Random(7), 0
+    for _ in range(2000):
+        a = rnd.randrange(len(text))
+        b = rnd.randrange(a, len(text) + 1)
+        inside = {x - a for x in bounds if a <= x <= b} | {0, b - a}
+        assert keywords.span(a, b) == theme_keywords(text[a:b], inside), (a, b)
+        checked += bool(keywords.span(a, b))
+    assert checked > 500  # most spans hold a keyword: the comparison is not of empty lists

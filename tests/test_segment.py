@@ -54,3 +54,13 @@ def test_without_jieba_next_the_pipeline_segments_with_jieba_alike():
     engine, words = json.loads(out.stdout)
     assert engine.startswith("jieba ")
     assert words == seg.segment(seed_text("000")[:2000])
+
+
+def test_bounds_of_search_tokens_are_the_search_boundaries():
+    """The link stage takes its word boundaries from the tokens the index stage uses too."""
+    from pipeline.segment import bounds_of, search_boundaries, search_tokens, segment
+    for text in ["宁波市妇联实施“甬尚姐妹四必访”,为困难妇女儿童开展家庭教育指导。", "春蕾班 2023 年", "a", ""]:
+        words = segment(text)
+        assert bounds_of(search_tokens(words)) == search_boundaries(words)
+    words = segment("中华全国妇女联合会")
+    assert len(search_boundaries(words)) > len(words) + 1  # sub-words add boundaries inside long words
