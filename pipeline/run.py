@@ -6,7 +6,8 @@ reason); a bad file never stops the run.
 
 Results are kept per file in a cache (`out_dir/.fedreports/cache.sqlite`, keyed by source
 path, content hash, pipeline version and the settings that shape results) as they are
-produced, and the outputs are then assembled from it and swapped in atomically. A re-run
+produced; the outputs are assembled from it in source order as the files are done, and
+swapped in atomically at the end. A re-run
 skips unchanged files, re-processes changed ones, drops deleted ones and ends with the same
 documents.jsonl, manifest.jsonl and practices.db as a fresh run; a run killed at any moment
 resumes where it stopped with the same final result.
@@ -479,6 +480,7 @@ def run(inputs: Iterable[Path], out_dir: Path, settings: Settings = DEFAULT, wor
     cache = ResultCache(out_dir / ".fedreports" / "cache.sqlite")
     summary = RunSummary()
     streamed: Optional[_StreamedDatabase] = None
+    assembly: Optional[_Assembly] = None
     try:
         cache.forget_except({str(p) for p in files})
         known = cache.keys()
@@ -495,10 +497,12 @@ def run(inputs: Iterable[Path], out_dir: Path, settings: Settings = DEFAULT, wor
             todo.append((p, sha))
         del known
         cache.commit()
+        waiting = {str(p) for p, _ in todo}
+        done = {str(p) for p in files} - waiting  # unchanged, or failed before running
+        assembly = _Assembly(files, problems, cache, out_dir, summary)
+        assembly.advance(done)
         if store and todo and (workers > 1 or engine == "dask"):
-            waiting = {str(p) for p, _ in todo}
-            streamed = _StreamedDatabase(cache.path, files, {str(p) for p in files} - waiting,
-                                         out_dir / "practices.db")
+            streamed = _StreamedDatabase(cache.path, files, set(done), out_dir / "practices.db")
         from pipeline import engines
         last_commit = time.monotonic()
         put: list[str] = []
@@ -509,6 +513,8 @@ def run(inputs: Iterable[Path], out_dir: Path, settings: Settings = DEFAULT, wor
                 cache.commit()
                 if streamed is not None:
                     streamed.committed_now(put)
+                done.update(put)
+                assembly.advance(done)
                 put = []
                 last_commit = time.monotonic()
             for stage, secs in result.timings.items():
@@ -521,37 +527,53 @@ def run(inputs: Iterable[Path], out_dir: Path, settings: Settings = DEFAULT, wor
         cache.commit()
         if streamed is not None:
             streamed.committed_now(put)
-        summary = _assemble(files, problems, cache, out_dir, summary, store, parquet, streamed)
-        streamed = None
+        summary = _assemble(assembly, cache, out_dir, summary, store, parquet, streamed)
+        streamed = assembly = None
     finally:
         if streamed is not None:  # the run stopped early: the half-built database is dropped
             streamed.stop()
+        if assembly is not None:  # and so are the half-written outputs
+            assembly.abandon()
         cache.close()
     summary.seconds = time.perf_counter() - started
     return summary
 
 
-def _assemble(files, problems, cache: ResultCache, out_dir: Path, summary: RunSummary, store: bool,
-              parquet: bool, streamed: Optional[_StreamedDatabase] = None) -> RunSummary:
-    """Write documents.jsonl and manifest.jsonl from the cache in sorted source order (streaming),
-    then the database and Parquet partitions derived from documents.jsonl. These are rebuilt
-    only when documents.jsonl or the pipeline changed, or they are not the files last built.
-    `streamed`: the database being built from the same results while the files ran."""
-    t0 = time.perf_counter()
-    digest = hashlib.sha256()
-    docs_tmp, docs = _atomic_writer(out_dir / "documents.jsonl")
-    man_tmp, man = _atomic_writer(out_dir / "manifest.jsonl")
-    index_path = out_dir / ".fedreports" / "index.jsonl"  # full-text rows, one line per article
-    index_tmp, index = _atomic_writer(index_path)
-    for entry in problems:
-        man.write(entry.model_dump_json() + "\n")
-        summary.files += 1
-        summary.failed += 1
-        summary.failures.append(entry)
-    for p in files:
-        row = cache.get(str(p))
+class _Assembly:
+    """documents.jsonl, manifest.jsonl and the full-text rows, written in sorted source order
+    from the cache while the files run: a file's lines go out as soon as it and every file
+    before it are done, so that when the last file is done little is left to write (with
+    workers, this process is otherwise idle while they run). The files are temp files until
+    `finish` swaps them in; `abandon` removes them (the run stopped early)."""
+
+    def __init__(self, files: list[Path], problems: list[ManifestEntry], cache: ResultCache, out_dir: Path,
+                 summary: RunSummary):
+        self.files, self.cache, self.out_dir, self.summary = files, cache, out_dir, summary
+        self.next = 0
+        self.digest = hashlib.sha256()
+        self.docs_tmp, self.docs = _atomic_writer(out_dir / "documents.jsonl")
+        self.man_tmp, self.man = _atomic_writer(out_dir / "manifest.jsonl")
+        self.index_path = out_dir / ".fedreports" / "index.jsonl"  # full-text rows, one line per article
+        self.index_tmp, self.index = _atomic_writer(self.index_path)
+        for entry in problems:
+            self.man.write(entry.model_dump_json() + "\n")
+            summary.files += 1
+            summary.failed += 1
+            summary.failures.append(entry)
+
+    def advance(self, done: set[str]) -> None:
+        """Write the files, in order, up to the first one not in `done` (their results are in the cache)."""
+        t0 = time.perf_counter()
+        while self.next < len(self.files) and str(self.files[self.next]) in done:
+            self._write(str(self.files[self.next]))
+            self.next += 1
+        self.summary.timings["assemble"] += time.perf_counter() - t0
+
+    def _write(self, source: str) -> None:
+        summary = self.summary
+        row = self.cache.get(source)
         if row is None:  # pragma: no cover - every file was processed above
-            row = ("failed", 0, 0, 0, ManifestEntry(source=str(p), status="failed",
+            row = ("failed", 0, 0, 0, ManifestEntry(source=source, status="failed",
                                                       reason="no result recorded").model_dump_json(), "", "")
         status, articles, relevant, size, entry, documents, fts = row
         summary.files += 1
@@ -559,17 +581,37 @@ def _assemble(files, problems, cache: ResultCache, out_dir: Path, summary: RunSu
         setattr(summary, status, getattr(summary, status) + 1)
         if status == "failed":
             summary.failures.append(ManifestEntry.model_validate_json(entry))
-        man.write(entry + "\n")
-        docs.write(documents)
-        index.write(fts)
-        digest.update(documents.encode("utf-8"))
+        self.man.write(entry + "\n")
+        self.docs.write(documents)
+        self.index.write(fts)
+        self.digest.update(documents.encode("utf-8"))
         summary.articles += articles
         summary.relevant += relevant
-    _commit_file(docs_tmp, out_dir / "documents.jsonl", docs)
-    _commit_file(man_tmp, out_dir / "manifest.jsonl", man)
-    _commit_file(index_tmp, index_path, index)
-    summary.timings["assemble"] += time.perf_counter() - t0
-    built_from = f"{pipeline_version()}/{digest.hexdigest()}"
+
+    def finish(self) -> str:
+        """Write the rest (every file is done now) and swap the files in; returns what the
+        derived outputs are built from (pipeline version and documents.jsonl's hash)."""
+        self.advance({str(p) for p in self.files})
+        t0 = time.perf_counter()
+        _commit_file(self.docs_tmp, self.out_dir / "documents.jsonl", self.docs)
+        _commit_file(self.man_tmp, self.out_dir / "manifest.jsonl", self.man)
+        _commit_file(self.index_tmp, self.index_path, self.index)
+        self.summary.timings["assemble"] += time.perf_counter() - t0
+        return f"{pipeline_version()}/{self.digest.hexdigest()}"
+
+    def abandon(self) -> None:
+        for f, tmp in ((self.docs, self.docs_tmp), (self.man, self.man_tmp), (self.index, self.index_tmp)):
+            f.close()
+            tmp.unlink(missing_ok=True)
+
+
+def _assemble(assembly: _Assembly, cache: ResultCache, out_dir: Path, summary: RunSummary, store: bool,
+              parquet: bool, streamed: Optional[_StreamedDatabase] = None) -> RunSummary:
+    """Finish documents.jsonl and manifest.jsonl (`_Assembly`), then the database and Parquet
+    partitions derived from documents.jsonl. These are rebuilt only when documents.jsonl or the
+    pipeline changed, or they are not the files last built. `streamed`: the database being
+    built from the same results while the files ran."""
+    built_from = assembly.finish()
     db = out_dir / "practices.db"
     if streamed is not None:
         t0 = time.perf_counter()
@@ -578,7 +620,7 @@ def _assemble(files, problems, cache: ResultCache, out_dir: Path, summary: RunSu
         summary.timings["store"] += time.perf_counter() - t0
     if store and not cache.derived_is_current(db, built_from):
         t0 = time.perf_counter()
-        _write_database(out_dir / "documents.jsonl", db, index_path)
+        _write_database(out_dir / "documents.jsonl", db, assembly.index_path)
         if db.exists():
             cache.derived_written(db, built_from)
         summary.timings["store"] += time.perf_counter() - t0

@@ -93,3 +93,46 @@ def test_missing_input_is_a_failed_manifest_line(tmp_path):
     assert result.exit_code == 3
     [line] = (out / "manifest.jsonl").read_text().splitlines()
     assert json.loads(line)["reason"] == "no such file or folder"
+
+
+def test_outputs_are_written_in_source_order_while_files_run(tmp_path, corpus_dir, monkeypatch):
+    """documents.jsonl goes out as the files are done (nothing is left to write at the end but
+    the last ones), in source order; a run stopped by an error leaves no temp file and the
+    outputs of the previous run as they were."""
+    import os
+    from pipeline import run as run_mod
+    monkeypatch.setattr(run_mod, "COMMIT_EVERY_S", -1.0)  # commit (and write out) after every file
+    out = tmp_path / "out"
+    tmp = out / f"documents.jsonl.tmp{os.getpid()}"
+    seen: list[tuple[int, int]] = []
+
+    def on_file(result):
+        seen.append((len(tmp.read_text(encoding="utf-8").splitlines()), result.entry.articles))
+
+    summary = run_mod.run([corpus_dir], out, on_file=on_file)
+    assert summary.ok == 5 and not tmp.exists()
+    written = [n for n, _ in seen]
+    assert written == [sum(a for _, a in seen[:i + 1]) for i in range(len(seen))]  # every file's lines were out already
+    final = (out / "documents.jsonl").read_text(encoding="utf-8")
+    assert len(final.splitlines()) == written[-1] == summary.articles
+
+    calls = []
+
+    def stop(result):
+        calls.append(result)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_mod.run([corpus_dir], tmp_path / "out2", on_file=stop)
+    assert len(calls) == 2
+    assert not [f.name for d in (tmp_path / "out2", tmp_path / "out2" / ".fedreports") for f in d.iterdir() if ".tmp" in f.name]
+    assert not (tmp_path / "out2" / "documents.jsonl").exists()
+    # a changed file re-runs; stopped after it, the outputs of the first run stay as they were
+    monkeypatch.setattr(run_mod, "result_version", lambda settings=None: "another-version")
+    with pytest.raises(KeyboardInterrupt):
+        calls.clear()
+        run_mod.run([corpus_dir], out, on_file=stop)
+    assert len(calls) == 2
+    assert (out / "documents.jsonl").read_text(encoding="utf-8") == final
+    assert not [f.name for d in (out, out / ".fedreports") for f in d.iterdir() if ".tmp" in f.name]
