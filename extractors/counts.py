@@ -27,11 +27,10 @@ import re
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple, Optional, Union
 
-from spacy.attrs import IDX
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from extractors.spans import doc_text, set_spans
+from extractors.spans import doc_text, set_spans, token_starts
 from pipeline.segment import words_tagged
 from pipeline.datafiles import load_yaml
 from schemas import Count
@@ -403,7 +402,7 @@ class _Tokens:
     The text is the shared copy of `extractors.spans.doc_text`."""
 
     def __init__(self, doc: Doc):
-        self.starts = doc.to_array(IDX).tolist() if len(doc) else []
+        self.starts = token_starts(doc)
         self.text = doc_text(doc)
         self.n = len(self.text)
 

@@ -36,7 +36,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from extractors.outcomes import Boundaries, HonourItem, honours_of
-from extractors.spans import doc_text, set_spans
+from extractors.spans import doc_text, set_spans, token_starts
 from pipeline.datafiles import load_yaml
 from schemas import Mention, Place, Programme, RegionRef
 
@@ -304,7 +304,7 @@ class _Tokens:
 
     def __init__(self, doc: Doc, text: str):
         self.text = text
-        self.starts = doc.to_array("IDX").tolist() if len(doc) else []
+        self.starts = token_starts(doc)
 
     def index_before(self, pos: int) -> int:
         """Index of the token holding the character before `pos`."""

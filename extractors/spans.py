@@ -21,6 +21,16 @@ def doc_text(doc: Doc) -> str:
     return text
 
 
+def token_starts(doc: Doc) -> list[int]:
+    """Character offsets where the tokens of `doc` start, read once per document (every
+    extractor maps offsets to tokens; the tokens of a Doc do not change after the tokenizer)."""
+    starts = doc.user_data.get("fedreports.token_starts")
+    if starts is None or len(starts) != len(doc):
+        starts = doc.to_array(IDX).tolist() if len(doc) else []
+        doc.user_data["fedreports.token_starts"] = starts
+    return starts
+
+
 def char_span(doc: Doc, start: int, end: int, label: str = "", kb_id: str = "",
               length: int | None = None) -> Span | None:
     """A span covering characters [start, end), widened to token boundaries (jieba may cut
@@ -36,7 +46,7 @@ def set_spans(doc: Doc, key: str, offsets: list[tuple[int, int, str]]) -> None:
     like `char_span` (the tokens are found by bisection over their starts: the tokenizer's
     tokens cover the text without gaps)."""
     n = len(doc_text(doc))
-    starts = doc.to_array(IDX).tolist() if len(doc) else []
+    starts = token_starts(doc)
     spans = []
     for a, b, label in offsets:
         if 0 <= a < b <= n:

@@ -35,7 +35,9 @@ import bisect
 import functools
 import gc
 import hashlib
+import itertools
 import json
+import operator
 import os
 import re
 import sqlite3
@@ -195,10 +197,7 @@ def fts_index(article: Article, words: Optional[list[str]] = None,
         tokens = search_tokens(words if words is not None else segment(article.text))
     # token starts are not sorted (a word's sub-words come before it), their running maximum
     # is; evidence spans begin and end on word boundaries, so it brackets them exactly
-    key, top = [], -1
-    for a, _, _ in tokens:
-        top = max(top, a)
-        key.append(top)
+    key = list(itertools.accumulate(map(operator.itemgetter(0), tokens), max))
     def words_in(start: int, end: int) -> list[str]:
         lo, hi = bisect.bisect_left(key, start), bisect.bisect_left(key, end)
         return [w for a, b, w in tokens[lo:hi] if start <= a and b <= end]
