@@ -356,6 +356,7 @@ class ResultCache:
 # ---------------------------------------------------------------- the run
 
 COMMIT_EVERY_S = 0.5  # a killed run redoes at most this much work
+WRITEBACK_CHARS = 4_000_000  # documents written between background syncs of the output files
 
 
 def _atomic_writer(path: Path):
@@ -433,7 +434,7 @@ def _stream_build(conn, cache_path: Path, files: list[str], committed: set[str],
     from pipeline.store import build_database
     try:
         articles, rows = itertools.tee(_stream_pairs(conn, cache_path, files, committed, parent))
-        build_database((a for a, _ in articles), target, (r for _, r in rows))
+        build_database((a for a, _ in articles), target, (r for _, r in rows), streamed=True)
         ok = True
     except Exception:  # noqa: BLE001 - the run then builds the database the plain way
         ok = False
@@ -555,6 +556,9 @@ class _Assembly:
         self.man_tmp, self.man = _atomic_writer(out_dir / "manifest.jsonl")
         self.index_path = out_dir / ".fedreports" / "index.jsonl"  # full-text rows, one line per article
         self.index_tmp, self.index = _atomic_writer(self.index_path)
+        from pipeline.store import Writeback
+        self.writeback = [Writeback(self.docs_tmp), Writeback(self.index_tmp)]
+        self.unsynced = 0
         for entry in problems:
             self.man.write(entry.model_dump_json() + "\n")
             summary.files += 1
@@ -584,6 +588,13 @@ class _Assembly:
         self.man.write(entry + "\n")
         self.docs.write(documents)
         self.index.write(fts)
+        self.unsynced += len(documents) + len(fts)
+        if self.unsynced > WRITEBACK_CHARS:  # to disk in the background: the final fsync then waits for little
+            self.unsynced = 0
+            for f in (self.docs, self.index):
+                f.flush()
+            for w in self.writeback:
+                w.kick()
         self.digest.update(documents.encode("utf-8"))
         summary.articles += articles
         summary.relevant += relevant
@@ -593,6 +604,8 @@ class _Assembly:
         derived outputs are built from (pipeline version and documents.jsonl's hash)."""
         self.advance({str(p) for p in self.files})
         t0 = time.perf_counter()
+        for w in self.writeback:
+            w.close()
         _commit_file(self.docs_tmp, self.out_dir / "documents.jsonl", self.docs)
         _commit_file(self.man_tmp, self.out_dir / "manifest.jsonl", self.man)
         _commit_file(self.index_tmp, self.index_path, self.index)
@@ -600,6 +613,8 @@ class _Assembly:
         return f"{pipeline_version()}/{self.digest.hexdigest()}"
 
     def abandon(self) -> None:
+        for w in self.writeback:
+            w.close()
         for f, tmp in ((self.docs, self.docs_tmp), (self.man, self.man_tmp), (self.index, self.index_tmp)):
             f.close()
             tmp.unlink(missing_ok=True)

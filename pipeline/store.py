@@ -43,7 +43,7 @@ import re
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 from schemas import Article, Count, Outcome, Practice, RegionRef
 
@@ -299,9 +299,14 @@ def write_database(documents: Path, db: Path, index: Optional[Path] = None) -> S
 
 
 def build_database(articles: Iterable[Article], db: Path,
-                   index: Optional[Iterable[Optional[list[list[str]]]]] = None) -> StoreSummary:
+                   index: Optional[Iterable[Optional[list[list[str]]]]] = None,
+                   streamed: bool = False) -> StoreSummary:
     """Build `db` from articles (their `practices` included); returns what was written.
-    `index`: each article's `fts_index` rows, in the same order (computed here when absent)."""
+    `index`: each article's `fts_index` rows, in the same order (computed here when absent).
+    `streamed`: the articles arrive while a run produces them (`pipeline.run`), so what can
+    be done as they come is done then and not after the last one: the secondary indices are
+    kept up as rows go in (a little more work in all than one sort at the end, but the end is
+    what the run waits for) and the written pages go to disk in the background."""
     db = Path(db)
     db.parent.mkdir(parents=True, exist_ok=True)
     tmp = db.with_name(f".{db.name}.{os.getpid()}.building")
@@ -315,16 +320,20 @@ def build_database(articles: Iterable[Article], db: Path,
     gc.disable()
     try:
         conn = sqlite3.connect(tmp)
+        writeback = Writeback(tmp) if streamed else None
         try:
             conn.execute("PRAGMA journal_mode=OFF")
             conn.execute("PRAGMA synchronous=OFF")
-            conn.executescript(SCHEMA)
-            summary = _fill(conn, articles, index)
-            conn.executescript(INDICES)
+            conn.executescript(SCHEMA + (INDICES if streamed else ""))
+            summary = _fill(conn, articles, index, writeback.kick if writeback else None)
+            if not streamed:
+                conn.executescript(INDICES)
             conn.execute("INSERT INTO practices_fts(practices_fts) VALUES ('optimize')")
             conn.commit()
         finally:
             conn.close()
+            if writeback is not None:
+                writeback.close()
         with open(tmp, "rb+") as f:
             os.fsync(f.fileno())
         os.replace(tmp, db)
@@ -362,14 +371,42 @@ def _alive(pid: int) -> bool:
         return True
 
 
+class Writeback:
+    """Pages of a file being written go to disk in the background (`kick`: an fdatasync in a
+    thread, unless one is still running), so that the final fsync before the file is swapped
+    in finds little left to write."""
+
+    def __init__(self, path: Path):
+        import threading
+        self.fd = os.open(path, os.O_RDONLY)
+        self.thread: Optional[threading.Thread] = None
+
+    def kick(self) -> None:
+        import threading
+        if self.thread is None or not self.thread.is_alive():
+            self.thread = threading.Thread(target=self._sync, name="fedreports-writeback", daemon=True)
+            self.thread.start()
+
+    def _sync(self) -> None:
+        try:
+            os.fdatasync(self.fd)
+        except OSError:  # closed under us, or a file system that cannot: the final fsync does it
+            pass
+
+    def close(self) -> None:
+        if self.thread is not None:
+            self.thread.join()
+        os.close(self.fd)
+
+
 class _Rows:
     """Rows waiting to be inserted, by statement, written with one `executemany` per statement
     every `limit` rows (one `execute` per row costs more than SQLite's own work). It takes
     `execute(sql, row)` and `executemany(sql, rows)` like the connection; tables fill in the
     order their rows were given, so ids and rowids are those of row-by-row inserts."""
 
-    def __init__(self, conn: sqlite3.Connection, limit: int = 20_000):
-        self.conn, self.limit, self.pending, self.n = conn, limit, {}, 0
+    def __init__(self, conn: sqlite3.Connection, limit: int = 20_000, on_flush: Optional[Callable[[], None]] = None):
+        self.conn, self.limit, self.pending, self.n, self.on_flush = conn, limit, {}, 0, on_flush
 
     def execute(self, sql: str, row) -> None:
         self.pending.setdefault(sql, []).append(row)
@@ -385,11 +422,14 @@ class _Rows:
         for sql, rows in self.pending.items():
             self.conn.executemany(sql, rows)
         self.pending, self.n = {}, 0
+        if self.on_flush is not None:
+            self.on_flush()
 
 
 def _fill(conn: sqlite3.Connection, articles: Iterable[Article],
-          index: Optional[Iterable[Optional[list[list[str]]]]] = None) -> StoreSummary:
-    rows = _Rows(conn)
+          index: Optional[Iterable[Optional[list[list[str]]]]] = None,
+          on_flush: Optional[Callable[[], None]] = None) -> StoreSummary:
+    rows = _Rows(conn, on_flush=on_flush)
     summary = _fill_rows(rows, articles, index)
     rows.flush()
     return summary

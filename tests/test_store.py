@@ -163,3 +163,27 @@ def test_repeated_practice_ids_are_kept_apart(tmp_path, articles):
     build_database([a], tmp_path / "dup.db")
     ids = [r[0] for r in rows(tmp_path / "dup.db", "SELECT id FROM practices ORDER BY rowid")]
     assert len(ids) == 2 and len(set(ids)) == 2 and ids[0] == a.practices[0].id
+
+
+def test_streamed_build_has_the_same_rows_and_indices(tmp_path, articles, monkeypatch):
+    """A build fed while a run goes (indices kept up as rows go in, pages synced in the
+    background at every batch) ends with the same rows and the same indices as one after it."""
+    from conftest import db_dump
+
+    import pipeline.store as store
+    syncs = []
+    real_kick = store.Writeback.kick
+    monkeypatch.setattr(store.Writeback, "kick", lambda self: (syncs.append(1), real_kick(self)))
+    plain, streamed = tmp_path / "plain.db", tmp_path / "streamed.db"
+    build_database(articles, plain)
+    assert not syncs
+    monkeypatch.setattr(store._Rows.__init__, "__defaults__", (3, None))  # small batches: several syncs
+    build_database(articles, streamed, streamed=True)
+    assert len(syncs) > 1
+    assert db_dump(streamed) == db_dump(plain)
+
+    def indices(db):
+        with sqlite3.connect(db) as conn:
+            return sorted(conn.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL"))
+    assert indices(streamed) == indices(plain) and len(indices(plain)) >= 15
+    assert not [p.name for p in tmp_path.iterdir() if p.name not in {"plain.db", "streamed.db"}]
