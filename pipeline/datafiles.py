@@ -12,3 +12,12 @@ _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 def load_yaml(package: str, name: str):
     """Parse `name` (e.g. "data/units.yaml") of an installed package."""
     return yaml.load(resources.files(package).joinpath(name).read_text(encoding="utf-8"), Loader=_LOADER)
+
+
+USER_DICT = "data/userdict.txt"  # the federation words added to the segmenter's dictionary
+
+
+def user_dictionary_text() -> str:
+    """The federation user dictionary (read here, without the segmenter: the database builder
+    only hashes it, and must not pay for importing spaCy and jieba to do so)."""
+    return resources.files("pipeline").joinpath(USER_DICT).read_text(encoding="utf-8")

@@ -19,7 +19,6 @@ import logging
 import marshal
 import os
 import tempfile
-from importlib import resources
 from operator import itemgetter
 from pathlib import Path
 
@@ -31,9 +30,10 @@ import pipeline.spacy_light  # noqa: F401  spaCy without its CLI (start-up); fir
 from spacy.tokens import Doc
 from spacy.util import DummyTokenizer, registry
 
+from pipeline.datafiles import user_dictionary_text
+
 (getattr(jieba, "set_log_level", None) or jieba.setLogLevel)(logging.WARNING)  # jieba-next renamed it
 ENGINE = f"{jieba.__name__.replace('_', '-')} {jieba.__version__}"
-USER_DICT = "data/userdict.txt"
 
 
 def cache_dir() -> Path:
@@ -50,10 +50,6 @@ def cache_dir() -> Path:
         except OSError:
             continue
     raise RuntimeError("no writable cache directory; set FEDREPORTS_CACHE")
-
-
-def user_dictionary_text() -> str:
-    return resources.files("pipeline").joinpath(USER_DICT).read_text(encoding="utf-8")
 
 
 def user_words() -> list[tuple[str, int | None, str | None]]:

@@ -241,7 +241,7 @@ def fts_query(query: str) -> str:
 
 def segmenter_fingerprint() -> str:
     """Hash of the user dictionary the index was segmented with."""
-    from pipeline.segment import user_dictionary_text
+    from pipeline.datafiles import user_dictionary_text
     return hashlib.sha1(user_dictionary_text().encode("utf-8")).hexdigest()[:12]
 
 

@@ -187,3 +187,23 @@ def test_streamed_build_has_the_same_rows_and_indices(tmp_path, articles, monkey
             return sorted(conn.execute("SELECT name, tbl_name, sql FROM sqlite_master WHERE type='index' AND sql IS NOT NULL"))
     assert indices(streamed) == indices(plain) and len(indices(plain)) >= 15
     assert not [p.name for p in tmp_path.iterdir() if p.name not in {"plain.db", "streamed.db"}]
+
+
+def test_building_from_given_rows_does_not_import_the_segmenter(tmp_path, articles):
+    """The run's database builder (a process of its own) hashes the user dictionary but needs
+    neither spaCy nor jieba when the full-text rows come with the articles."""
+    from pipeline.store import fts_index
+    docs = tmp_path / "documents.jsonl"
+    index = tmp_path / "index.jsonl"
+    docs.write_text("".join(a.model_dump_json() + "\n" for a in articles), encoding="utf-8")
+    index.write_text("".join(json.dumps(fts_index(a), ensure_ascii=False) + "\n" for a in articles), encoding="utf-8")
+    code = textwrap.dedent(f"""
+        import sys
+        from pathlib import Path
+        from pipeline.store import segmenter_fingerprint, write_database
+        s = write_database(Path({str(docs)!r}), Path({str(tmp_path / 'p.db')!r}), Path({str(index)!r}))
+        print(s.practices, segmenter_fingerprint(), sorted(m for m in ("spacy", "jieba", "jieba_next") if m in sys.modules))
+    """)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert int(out[0]) > 0 and len(out[1]) == 12
+    assert out[2:] == ["[]"]
