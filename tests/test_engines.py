@@ -242,3 +242,35 @@ def test_the_streamed_build_done_before_the_run_asks_still_counts(local_one, tmp
     assert streamed.proc.exitcode == 0
     assert streamed.finish()
     assert db_dump(target) == db_dump(out1 / "practices.db")
+
+
+class Logged(StandInProcessor):
+    """Logs every file it starts on (name and process id); hangs on hang* like the stand-in."""
+
+    log: Path
+
+    def process(self, path, sha256=None):
+        with open(self.log, "a") as f:
+            f.write(f"{Path(path).name} {os.getpid()}\n")
+        return super().process(path, sha256)
+
+
+def test_each_worker_holds_the_next_file_and_files_behind_a_hang_run_once(tmp_path, monkeypatch):
+    """A worker has its next file in its pipe while it works (no wait for the run to answer
+    each result); a file queued behind one that hangs goes to another worker when the hung
+    one is replaced, and is processed once."""
+    from pipeline import engines
+    names = ["hang.txt"] + [f"x{i}.txt" for i in range(8)]
+    src = _inputs(tmp_path, *names)
+    Logged.log = tmp_path / "log"
+    monkeypatch.setattr(run_module, "processor", Logged)
+    held = []
+    real_give = engines._Worker.give
+    monkeypatch.setattr(engines._Worker, "give", lambda self, task: (real_give(self, task), held.append(len(self.tasks))))
+    summary = run([src], tmp_path / "out", Settings(file_timeout_s=1.5), workers=2)
+    assert max(held) == engines.TASKS_AHEAD + 1 == 2
+    m = _manifest(tmp_path / "out")
+    assert m["hang.txt"]["reason"] == "timed out after 1.5 s"
+    assert all(m[n]["status"] == "ok" for n in names[1:]) and (summary.ok, summary.failed) == (8, 1)
+    started = [line.split()[0] for line in Logged.log.read_text().splitlines()]
+    assert sorted(started) == sorted(names)  # every file started once: the one behind the hang too
