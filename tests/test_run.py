@@ -136,3 +136,24 @@ def test_outputs_are_written_in_source_order_while_files_run(tmp_path, corpus_di
     assert len(calls) == 2
     assert (out / "documents.jsonl").read_text(encoding="utf-8") == final
     assert not [f.name for d in (out, out / ".fedreports") for f in d.iterdir() if ".tmp" in f.name]
+
+
+def test_a_result_read_back_from_memory_equals_the_stored_one(tmp_path):
+    """The cache hands the run a result it has just put from memory, once; the row is the one
+    in the database (read from there the second time, and after the memory's bound)."""
+    from pipeline.run import FileResult, ResultCache
+    cache = ResultCache(tmp_path / "cache.sqlite")
+    results = [FileResult(ManifestEntry(source=f"f{i}.txt", status="ok", sha256="0" * 64, articles=1, bytes=10 + i),
+                          documents=f'{{"n": {i}}}\n', relevant=1, index="[]\n") for i in range(cache.RECENT + 5)]
+    for r in results:
+        cache.put(r, "v1")
+    cache.commit()
+    assert len(cache.recent) == cache.RECENT
+    first, last = results[0].entry.source, results[-1].entry.source
+    assert first not in cache.recent and last in cache.recent  # the oldest went to the database only
+    from_memory = cache.get(last)
+    assert last not in cache.recent
+    assert from_memory == cache.get(last) == cache.get(last)  # the second and third reads are the database's
+    assert from_memory == ("ok", 1, 1, 10 + cache.RECENT + 4, results[-1].entry.model_dump_json(), '{"n": %d}\n' % (cache.RECENT + 4), "[]\n")
+    assert cache.get(first)[5] == '{"n": 0}\n'
+    cache.close()
