@@ -102,30 +102,20 @@ def theme_keywords(text: str, bounds: Optional[set[int]] = None) -> list[tuple[s
     """(keyword, theme) found in `text`, in text order. A keyword must start and end on word
     boundaries of the search-mode segmentation (so 线上 is not read in 战线上, while 春蕾 is
     read in 春蕾班), and at any position the longest keyword wins (家庭暴力 over 家庭).
-    `bounds`: those boundaries when already known (offsets into `text`)."""
+    `bounds`: those boundaries when already known (offsets into `text`; its two ends are
+    boundaries in any case)."""
     from pipeline.segment import search_boundaries, segment
 
-    tax = taxonomy()
     if bounds is None:
         bounds = search_boundaries(segment(text))
-    found, pos = [], 0
-    for b in sorted(bounds):
-        if b < pos or b >= len(text):
-            continue
-        for n in tax.lengths.get(text[b], ()):
-            w = text[b:b + n]
-            if len(w) == n and w in tax.keyword_theme and (b + n) in bounds:
-                found.append((w, tax.keyword_theme[w]))
-                pos = b + n
-                break
-    return found
+    return SpanKeywords(text, sorted(bounds)).span(0, len(text))
 
 
 class SpanKeywords:
     """`theme_keywords` of many spans of one text, from one pass over its word boundaries:
-    `span(start, end)` equals `theme_keywords(text[start:end], <bounds in [start, end]>)`.
-    Only the boundaries where a keyword can start are visited per span (a practice's
-    evidence sentences, its activity phrase)."""
+    `span(start, end)` equals `theme_keywords(text[start:end], <bounds in [start, end]>)`
+    (the scan itself). Only the boundaries where a keyword can start are visited per span
+    (a practice's evidence sentences, its activity phrase)."""
 
     def __init__(self, text: str, bounds: list[int]):
         tax = taxonomy()
