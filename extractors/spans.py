@@ -31,20 +31,11 @@ def token_starts(doc: Doc) -> list[int]:
     return starts
 
 
-def char_span(doc: Doc, start: int, end: int, label: str = "", kb_id: str = "",
-              length: int | None = None) -> Span | None:
-    """A span covering characters [start, end), widened to token boundaries (jieba may cut
-    inside a name); None for an empty or out-of-range request."""
-    n = len(doc_text(doc)) if length is None else length
-    if not (0 <= start < end <= n):
-        return None
-    return doc.char_span(start, end, label=label, kb_id=kb_id, alignment_mode="expand")
-
-
 def set_spans(doc: Doc, key: str, offsets: list[tuple[int, int, str]]) -> None:
-    """Store (start, end, label) offsets as doc.spans[key], each widened to token boundaries
-    like `char_span` (the tokens are found by bisection over their starts: the tokenizer's
-    tokens cover the text without gaps)."""
+    """Store (start, end, label) offsets as doc.spans[key], each widened to the tokens it
+    touches (jieba may cut inside a name), as spaCy's `char_span(alignment_mode="expand")`
+    would; the tokens are found by bisection over their starts (the tokenizer's tokens cover
+    the text without gaps). Empty or out-of-range offsets are left out."""
     n = len(doc_text(doc))
     starts = token_starts(doc)
     spans = []
