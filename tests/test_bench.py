@@ -32,7 +32,10 @@ def test_bench_prints_every_figure_as_a_number(tmp_path):
     jieba = next(l for l in lines if l.startswith("jieba.lcut reference"))
     assert float(re.search(r": ([\d.]+) MB/s", jieba).group(1)) > 0
     start = next(l for l in lines if l.startswith("start-up in a fresh process"))
-    assert float(re.search(r": ([\d.]+) s to a loaded pipeline", start).group(1)) > 0
+    total = float(re.search(r": ([\d.]+) s to a loaded pipeline", start).group(1))
+    # timed in three fresh processes; the figure is their median
+    three = sorted(float(x) for x in re.search(r"median of ([\d./]+)$", start).group(1).split("/"))
+    assert len(three) == 3 and abs(total - three[1]) < 0.006 and total > 0
     header = next(i for i, l in enumerate(lines) if l.split()[:2] == ["docs", "workers"])
     assert tuple(lines[header].split()) == COLUMNS
     for h in ("docs/s", "MB/s", "x_jieba", "peak_mem_MB", "rss_sum_MB", "startup_s", "read_s", "clean_s", "segment_s",
