@@ -21,7 +21,9 @@ Tables (one row per record of `schemas`; JSON arrays are stored as JSON text):
     practices_fts        FTS5 over practices (rowid = practices.rowid): programme, activity,
                          evidence, context (organisation, region path, themes, title), each
                          segmented with `pipeline.segment.segment_for_search` and joined by
-                         spaces; queries are segmented the same way (`fts_query`)
+                         spaces; queries are segmented the same way (`fts_query`). Contentless
+                         (the index only: MATCH, bm25 and rowid; the words themselves are not kept,
+                         the text is in practices and evidence)
     fedreports_meta      key, value: schema version and the segmentation dictionary's hash
 
 The database is built into a temporary file beside the target and swapped in with
@@ -47,7 +49,7 @@ from typing import Callable, Iterable, Iterator, Optional
 
 from schemas import Article, Count, Outcome, Practice, RegionRef
 
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"  # 2: practices_fts is contentless
 
 SCHEMA = """
 CREATE TABLE fedreports_meta (key TEXT PRIMARY KEY, value TEXT);
@@ -92,7 +94,7 @@ CREATE TABLE evidence (
     practice_id TEXT NOT NULL REFERENCES practices(id), seq INTEGER NOT NULL,
     start INTEGER NOT NULL, "end" INTEGER NOT NULL, text TEXT NOT NULL, PRIMARY KEY (practice_id, seq));
 CREATE VIRTUAL TABLE practices_fts USING fts5(
-    programme, activity, evidence, context, tokenize = 'unicode61 remove_diacritics 0');
+    programme, activity, evidence, context, content = '', tokenize = 'unicode61 remove_diacritics 0');
 """
 
 INDICES = """

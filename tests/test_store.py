@@ -85,6 +85,17 @@ def test_two_character_and_programme_queries_match(db, query, programme):
     assert fts(db, query)[0] == programme
 
 
+def test_full_text_index_keeps_no_second_copy_of_the_words(db):
+    """practices_fts is contentless: it answers MATCH with rowids and bm25 ranks, and stores
+    no copy of the segmented text (the words come from practices and evidence)."""
+    assert fts(db, "春蕾")  # matches and ranks as before
+    assert {r[0] for r in rows(db, "SELECT name FROM sqlite_master WHERE name LIKE 'practices_fts%'")} == \
+        {"practices_fts", "practices_fts_data", "practices_fts_idx", "practices_fts_docsize", "practices_fts_config"}
+    [(programme, activity)] = rows(db, "SELECT programme, activity FROM practices_fts WHERE practices_fts MATCH ? LIMIT 1",
+                                   (fts_query("春蕾"),))
+    assert programme is None and activity is None
+
+
 def test_builtin_tokenisers_would_not_have_matched(tmp_path):
     """Why the index is segmented: unicode61 keeps a run of Chinese as one token and trigram
     cannot match two characters."""
@@ -154,7 +165,7 @@ def test_build_from_articles_api(tmp_path, articles):
     summary = build_database(articles, tmp_path / "p.db")
     assert summary.practices == sum(len(a.practices) for a in articles)
     assert summary.documents == len(articles)
-    assert rows(tmp_path / "p.db", "SELECT value FROM fedreports_meta WHERE key = 'schema_version'") == [("1",)]
+    assert rows(tmp_path / "p.db", "SELECT value FROM fedreports_meta WHERE key = 'schema_version'") == [("2",)]
 
 
 def test_repeated_practice_ids_are_kept_apart(tmp_path, articles):
