@@ -20,7 +20,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 import extractors
-import pipeline.segment  # noqa: F401  registers the tokenizer
+import pipeline.tokenizer  # noqa: F401  registers the tokenizer
 
 CONFIG = {"nlp": {"tokenizer": {"@tokenizers": "fedreports.JiebaTokenizer.v1"}}}
 

@@ -1,4 +1,6 @@
-"""Segment stage: jieba, with the federation user dictionary, as a spaCy tokenizer.
+"""Segment stage: jieba, with the federation user dictionary (the spaCy tokenizer over it is
+`pipeline.tokenizer`; this module does not import spaCy, so that the clean stage, which asks
+`is_word`, runs without it).
 
 The segmenter is jieba-next when it is installed (a maintained fork of jieba with the same
 dictionary and algorithm — prefix DAG, max-probability route, HMM for unknown words — whose
@@ -26,10 +28,6 @@ try:
     import jieba_next as jieba
 except ImportError:  # pragma: no cover - the pure-Python original: the same words, slower
     import jieba
-import pipeline.spacy_light  # noqa: F401  spaCy without its CLI (start-up); first
-from spacy.tokens import Doc
-from spacy.util import DummyTokenizer, registry
-
 from pipeline.datafiles import user_dictionary_text
 
 (getattr(jieba, "set_log_level", None) or jieba.setLogLevel)(logging.WARNING)  # jieba-next renamed it
@@ -180,30 +178,3 @@ def _sub_bounds(w: str) -> frozenset[int]:
 def segment_for_search(text: str) -> list[str]:
     """Search-mode segmentation (long words also yield their dictionary sub-words), for FTS."""
     return list(dictionary().cut_for_search(text))
-
-
-if not Doc.has_extension("words"):
-    Doc.set_extension("words", default=None)
-
-
-class JiebaTokenizer(DummyTokenizer):
-    """spaCy tokenizer over `segment`; whitespace characters become their own tokens.
-    Assigns `doc._.words`, the list of token strings."""
-
-    def __init__(self, vocab):
-        self.vocab = vocab
-
-    def __call__(self, text: str) -> Doc:
-        words = [w for w in segment(text) if w]
-        doc = Doc(self.vocab, words=words, spaces=[False] * len(words))
-        doc._.words = words  # the words as strings: later stages need no Token objects for them
-        if Doc.has_extension("text"):  # the extractors' cached copy (spaCy rebuilds doc.text per access)
-            doc._.text = text
-        return doc
-
-
-@registry.tokenizers("fedreports.JiebaTokenizer.v1")
-def create_tokenizer():
-    def make(nlp):
-        return JiebaTokenizer(nlp.vocab)
-    return make
