@@ -172,38 +172,26 @@ class Processor:
         self.load_seconds = time.perf_counter() - started
         self.load_reported = False
 
-    def process(self, path: Path, sha256: Optional[str] = None) -> FileResult:
-        from pipeline.clean import clean
+    def process(self, path: Path, sha256: Optional[str] = None, prepared: Optional[Prepared] = None) -> FileResult:
+        """Process one file; `prepared`: the file already read and cleaned (by `prepare`, ahead
+        of time), used when it is of this file and of these contents."""
         from pipeline.link import link_practices
         from pipeline.segment import search_tokens
         from pipeline.store import fts_index
 
         source = str(path)
-        t = {s: 0.0 for s in STAGES}
+        if prepared is None or prepared.source != source or (sha256 and prepared.sha != sha256) \
+                or prepared.settings != self.settings:
+            prepared = prepare(path, self.settings, sha256)
+        startup = {}
         if not self.load_reported:
-            t["startup"], self.load_reported = self.load_seconds, True
-        size = _size(path)
+            startup["startup"], self.load_reported = self.load_seconds, True
+        if isinstance(prepared, FileResult):  # it failed before the pipeline
+            prepared.timings.update(startup)
+            return prepared
+        t = {**{s: 0.0 for s in STAGES}, **startup, **prepared.timings}
+        sha, size, reader, cleaned = prepared.sha, prepared.size, prepared.reader, prepared.articles
         try:
-            sha = sha256 or sha256_of(path)
-        except OSError as e:
-            return FileResult(ManifestEntry(source=source, status="failed", reason=f"cannot read: {e.strerror}", bytes=size), timings=t)
-        t0 = time.perf_counter()
-        try:
-            raw = read_file(path, self.settings)
-        except ReadError as e:
-            t["read"] = time.perf_counter() - t0
-            return FileResult(ManifestEntry(source=source, status="failed", reason=str(e), sha256=sha, bytes=size), timings=t)
-        except Exception as e:  # a reader bug must not stop the run either
-            return FileResult(ManifestEntry(source=source, status="failed", sha256=sha, bytes=size,
-                                            reason=f"reader error: {type(e).__name__}: {str(e)[:160]}"), timings=t)
-        t["read"] = time.perf_counter() - t0
-        try:
-            t0 = time.perf_counter()
-            cleaned = clean(raw, self.settings.max_line_chars)
-            t["clean"] = time.perf_counter() - t0
-            if not cleaned:
-                return FileResult(ManifestEntry(source=source, status="failed", reason="no text left after cleaning",
-                                                sha256=sha, reader=raw.reader, bytes=size), timings=t)
             articles, index = [], []
             for i, art in enumerate(cleaned):
                 t0 = time.perf_counter()
@@ -231,13 +219,64 @@ class Processor:
                 t["index"] = t.get("index", 0.0) + time.perf_counter() - t0
                 articles.append(article)
         except Exception as e:  # an extractor bug: report the file, keep the run going
-            return FileResult(ManifestEntry(source=source, status="failed", sha256=sha, reader=raw.reader, bytes=size,
+            return FileResult(ManifestEntry(source=source, status="failed", sha256=sha, reader=reader, bytes=size,
                                             reason=f"pipeline error: {type(e).__name__}: {str(e)[:160]}"), timings=t)
-        status = "partial" if raw.cut else "ok"
-        reason = "; ".join(raw.cut) if raw.cut else None
+        status = "partial" if prepared.cut else "ok"
+        reason = "; ".join(prepared.cut) if prepared.cut else None
         entry = ManifestEntry(source=source, status=status, reason=reason, articles=len(articles),
-                              sha256=sha, reader=raw.reader, bytes=size)
+                              sha256=sha, reader=reader, bytes=size)
         return FileResult.of(entry, articles, t, index=index)
+
+
+@dataclass
+class Prepared:
+    """A file read and cleaned: what `Processor.process` needs before the pipeline proper.
+    Made by `prepare`, in the process that runs the file or, while a run with workers loads
+    the pipeline, ahead of it (`pipeline.engines`)."""
+
+    source: str
+    sha: str
+    size: int
+    settings: Settings
+    reader: str
+    cut: list[str]  # why the text is incomplete (RawText.cut): a partial file
+    articles: list  # pipeline.clean.CleanArticle
+    timings: dict[str, float]  # read, clean
+
+
+def prepare(path: Path, settings: Settings = DEFAULT, sha256: Optional[str] = None) -> "Prepared | FileResult":
+    """Read and clean one file; returns it Prepared, or its failed FileResult (cannot read,
+    no text left after cleaning). Needs no loaded pipeline."""
+    from pipeline.clean import clean
+
+    source = str(path)
+    t: dict[str, float] = {}
+    size = _size(path)
+    try:
+        sha = sha256 or sha256_of(path)
+    except OSError as e:
+        return FileResult(ManifestEntry(source=source, status="failed", reason=f"cannot read: {e.strerror}", bytes=size), timings=t)
+    t0 = time.perf_counter()
+    try:
+        raw = read_file(path, settings)
+    except ReadError as e:
+        t["read"] = time.perf_counter() - t0
+        return FileResult(ManifestEntry(source=source, status="failed", reason=str(e), sha256=sha, bytes=size), timings=t)
+    except Exception as e:  # a reader bug must not stop the run either
+        return FileResult(ManifestEntry(source=source, status="failed", sha256=sha, bytes=size,
+                                        reason=f"reader error: {type(e).__name__}: {str(e)[:160]}"), timings=t)
+    t["read"] = time.perf_counter() - t0
+    try:
+        t0 = time.perf_counter()
+        cleaned = clean(raw, settings.max_line_chars)
+        t["clean"] = time.perf_counter() - t0
+    except Exception as e:  # a cleaning bug: report the file, keep the run going
+        return FileResult(ManifestEntry(source=source, status="failed", sha256=sha, reader=raw.reader, bytes=size,
+                                        reason=f"pipeline error: {type(e).__name__}: {str(e)[:160]}"), timings=t)
+    if not cleaned:
+        return FileResult(ManifestEntry(source=source, status="failed", reason="no text left after cleaning",
+                                        sha256=sha, reader=raw.reader, bytes=size), timings=t)
+    return Prepared(source, sha, size, settings, raw.reader, list(raw.cut), cleaned, t)
 
 
 def _size(path: Path) -> int:
@@ -258,9 +297,13 @@ def processor(settings: Settings = DEFAULT) -> Processor:
     return _PROCESSOR
 
 
-def process_file(path: Path, settings: Settings = DEFAULT, sha256: Optional[str] = None) -> FileResult:
-    """Process one file with this process's Processor (created on first use)."""
-    return processor(settings).process(path, sha256)
+def process_file(path: Path, settings: Settings = DEFAULT, sha256: Optional[str] = None,
+                 prepared: Optional[Prepared] = None) -> FileResult:
+    """Process one file with this process's Processor (created on first use); `prepared`:
+    the file already read and cleaned (`prepare`)."""
+    if prepared is None:
+        return processor(settings).process(path, sha256)
+    return processor(settings).process(path, sha256, prepared)
 
 
 def failed_result(source: str, reason: str, sha256: Optional[str] = None, retry: bool = False) -> FileResult:

@@ -157,3 +157,30 @@ def test_a_result_read_back_from_memory_equals_the_stored_one(tmp_path):
     assert from_memory == ("ok", 1, 1, 10 + cache.RECENT + 4, results[-1].entry.model_dump_json(), '{"n": %d}\n' % (cache.RECENT + 4), "[]\n")
     assert cache.get(first)[5] == '{"n": 0}\n'
     cache.close()
+
+
+def test_reading_and_cleaning_a_file_needs_no_spacy(tmp_path):
+    """`prepare` (read and clean: what a run with workers does on a spare core while it loads
+    the pipeline) imports no spaCy, even where re-joining a broken paragraph asks the
+    segmenter's dictionary; and it gives what the whole pipeline then works on."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conftest import ROOT
+    from pipeline.run import Prepared, prepare
+    f = tmp_path / "a.txt"
+    f.write_text("永善县妇联召开会议\n\n2024年3月8日，永善县妇联召开全县妇联工作会议，总结去年工作，部署今年重点任务，"
+                 "各乡镇妇联主席参加会议。\n\n今年以来，县妇联组织帮助5个产\n\n业组发展，带动481名妇女就业增收。\n",
+                 encoding="utf-8")
+    code = ("import sys, json; from pathlib import Path; from pipeline.run import prepare\n"
+            f"p = prepare(Path({str(f)!r}))\n"
+            "print(json.dumps([[a.text for a in p.articles], sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('spacy', 'thinc', 'pipeline'))], ensure_ascii=False))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=str(ROOT))
+    texts, modules = json.loads(out.stdout)
+    assert "pipeline.segment" in modules  # the break was judged with the dictionary ("产业")
+    assert not [m for m in modules if m.split(".")[0] in ("spacy", "thinc")] and "pipeline.nlp" not in modules
+    assert texts[0].endswith("今年以来,县妇联组织帮助5个产业组发展,带动481名妇女就业增收。")
+    here = prepare(Path(f))
+    assert isinstance(here, Prepared) and [a.text for a in here.articles] == texts
