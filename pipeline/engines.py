@@ -7,7 +7,8 @@ them by source and assembles the outputs in source order, so every engine writes
 - local, one worker: the files run in this process (the fast path; no per-file time limit,
   unless `Settings.isolate` is 1).
 - local, two or more workers (or isolate=1): supervised worker processes. Where processes
-  are forked (Linux), the pipeline is loaded once here and the workers start with it;
+  are forked (Linux), the pipeline is loaded once here and the workers start with it, while
+  a helper process reads and cleans the first files on another core (`_ReadAhead`);
   elsewhere each worker loads it once. A file that runs longer than `Settings.file_timeout_s` has its worker
   killed and replaced and is reported failed, "timed out after N s"; a worker that dies
   (a crash in a C extension, the OOM killer) costs its one file, reported failed too.
@@ -97,9 +98,9 @@ def _worker_main(conn, settings: Settings, parent: int) -> None:
             return
         if msg is None:
             return
-        index, path, sha = msg
+        index, path, sha, prepared = msg
         try:
-            result = run.process_file(path, settings, sha)
+            result = run.process_file(path, settings, sha, prepared)
         except Exception as e:  # noqa: BLE001 - Processor catches stage errors; this is a last guard
             result = run.failed_result(str(path), f"pipeline error: {type(e).__name__}: {str(e)[:160]}", sha)
         try:
@@ -114,6 +115,7 @@ class _Task:
     path: Path
     sha: str
     deadline: float
+    prepared: object = None  # the file read and cleaned ahead (run.Prepared), or None
 
 
 class _Worker:
@@ -139,9 +141,10 @@ class _Worker:
     def give(self, task: _Task) -> None:
         self.tasks.append(task)
         try:
-            self.conn.send((task.index, task.path, task.sha))
+            self.conn.send((task.index, task.path, task.sha, task.prepared))
         except OSError:  # it just died: its sentinel reports the task's file as failed
             pass
+        task.prepared = None  # the worker has it; given again (its worker died), it starts from the file
 
     def done(self, limit: float) -> None:
         """Its current task is done; the next one (already in its pipe) starts now."""
@@ -187,6 +190,97 @@ def _preload(ctx, settings: Settings) -> None:
         raise RuntimeError(f"a worker process could not load the pipeline: {type(e).__name__}: {e}") from e
 
 
+def _read_ahead_main(files, stop, todo: Todo, settings: Settings, parent: int) -> None:
+    """The read-ahead process (see `_ReadAhead`): prepares the files in order until told to
+    stop; each one goes down `files` as it is ready (from a thread, so that a full pipe, which
+    the run does not read while it loads the pipeline, does not hold up the next file), then
+    an end mark."""
+    import queue
+
+    die_with_parent()
+    if os.getppid() != parent:
+        return
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run decides when it stops
+    from pipeline.run import Prepared, prepare
+
+    ready: queue.SimpleQueue = queue.SimpleQueue()
+
+    def send() -> None:
+        while True:
+            item = ready.get()
+            try:
+                files.send(item)
+            except OSError:  # the run stopped listening
+                return
+            if item is None:
+                return
+
+    sender = threading.Thread(target=send, name="fedreports-read-ahead-send", daemon=True)
+    sender.start()
+    for index, (path, sha) in enumerate(todo):
+        if stop.poll():
+            break
+        try:
+            prepared = prepare(path, settings, sha)
+        except Exception:  # noqa: BLE001 - its worker will meet the same error and report it
+            continue
+        if isinstance(prepared, Prepared):  # a failed file is left to its worker, which reports it
+            ready.put((index, prepared))
+    ready.put(None)
+    sender.join()
+
+
+class _ReadAhead:
+    """While this process loads the pipeline before forking the workers (one core busy for
+    1.5 s), a helper process on another core reads and cleans the first files (read and clean
+    need no pipeline): their workers start on them at the segment stage. The helper stops when
+    the workers are forked; a file it had not finished (or that crashed it) is done by its
+    worker from the start, as any other. Its output is the same `prepare` a worker makes."""
+
+    WAIT_S = 0.25  # after asking it to stop: how long to wait for its end mark before killing it
+
+    def __init__(self, ctx, todo: Todo, settings: Settings):
+        self.files, child_files = ctx.Pipe(duplex=False)
+        child_stop, self.stop = ctx.Pipe(duplex=False)
+        self.process = ctx.Process(target=_read_ahead_main, name="fedreports-read-ahead", daemon=True,
+                                   args=(child_files, child_stop, todo, settings, os.getpid()))
+        self.process.start()
+        child_files.close()
+        child_stop.close()
+
+    def take(self) -> dict:
+        """Stop it; returns {index in todo: run.Prepared} of the files it prepared."""
+        got: dict = {}
+        try:
+            self.stop.send(None)
+            while self.files.poll(self.WAIT_S):
+                item = self.files.recv()
+                if item is None:
+                    break
+                got[item[0]] = item[1]
+        except (EOFError, OSError):  # it died: what came before stands
+            pass
+        self.close()
+        return got
+
+    def close(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join()
+        self.files.close()
+        self.stop.close()
+
+
+def _reads_ahead(ctx) -> bool:
+    """Is there a core to read ahead on while this process loads the pipeline?"""
+    if ctx.get_start_method() != "fork":  # no load here before the workers: nothing to overlap
+        return False
+    try:
+        return len(os.sched_getaffinity(0)) > 1
+    except AttributeError:  # not Linux
+        return (os.cpu_count() or 1) > 1
+
+
 TASKS_AHEAD = 1  # files a worker holds beyond the one it is on
 
 
@@ -197,7 +291,11 @@ def _supervised(todo: Todo, settings: Settings, workers: int) -> Iterator:
 
     ctx = _context()
     limit = settings.file_timeout_s
-    _preload(ctx, settings)
+    ahead = _ReadAhead(ctx, todo, settings) if _reads_ahead(ctx) else None
+    try:
+        _preload(ctx, settings)
+    finally:
+        prepared = ahead.take() if ahead is not None else {}
     pool = [_Worker(ctx, settings) for _ in range(min(workers, len(todo)))]
     next_task = finished = 0
     again: list[_Task] = []  # tasks a worker held but had not started when it was replaced
@@ -211,7 +309,7 @@ def _supervised(todo: Todo, settings: Settings, workers: int) -> Iterator:
                         task = again.pop(0)
                     else:
                         path, sha = todo[next_task]
-                        task = _Task(next_task, path, sha, 0.0)
+                        task = _Task(next_task, path, sha, 0.0, prepared.pop(next_task, None))
                         next_task += 1
                     task.deadline = time.monotonic() + limit  # for a task queued behind another: reset by done()
                     w.give(task)

@@ -133,7 +133,7 @@ class StandInProcessor:
     def __init__(self, settings):
         self.settings = settings
 
-    def process(self, path, sha256=None):
+    def process(self, path, sha256=None, prepared=None):
         name = Path(path).name
         if name.startswith("hang"):
             time.sleep(120)
@@ -143,7 +143,7 @@ class StandInProcessor:
 
 
 class NoHang(StandInProcessor):
-    def process(self, path, sha256=None):
+    def process(self, path, sha256=None, prepared=None):
         return FileResult.of(ManifestEntry(source=str(path), status="ok", sha256=sha256, reader="again"), [])
 
 
@@ -175,7 +175,7 @@ class LoadLogged(StandInProcessor):
         with open(self.log, "a") as f:
             f.write(f"{os.getpid()}\n")
 
-    def process(self, path, sha256=None):
+    def process(self, path, sha256=None, prepared=None):
         if Path(path).name.startswith("crash"):
             os.kill(os.getpid(), signal.SIGKILL)
         return FileResult.of(ManifestEntry(source=str(path), status="ok", sha256=sha256, reader=str(os.getpid())), [])
@@ -249,10 +249,10 @@ class Logged(StandInProcessor):
 
     log: Path
 
-    def process(self, path, sha256=None):
+    def process(self, path, sha256=None, prepared=None):
         with open(self.log, "a") as f:
             f.write(f"{Path(path).name} {os.getpid()}\n")
-        return super().process(path, sha256)
+        return super().process(path, sha256, prepared)
 
 
 def test_each_worker_holds_the_next_file_and_files_behind_a_hang_run_once(tmp_path, monkeypatch):
@@ -274,3 +274,70 @@ def test_each_worker_holds_the_next_file_and_files_behind_a_hang_run_once(tmp_pa
     assert all(m[n]["status"] == "ok" for n in names[1:]) and (summary.ok, summary.failed) == (8, 1)
     started = [line.split()[0] for line in Logged.log.read_text().splitlines()]
     assert sorted(started) == sorted(names)  # every file started once: the one behind the hang too
+
+
+def _log_prepare(monkeypatch, log: Path, misbehave=None):
+    """Logs each `prepare` (start and end, file name, process name) to `log`; `misbehave(name,
+    process)` runs between the two (to hang or kill the read-ahead on a file)."""
+    import multiprocessing as mp
+    real = run_module.prepare
+
+    def prepare(path, settings, sha256=None):
+        who = mp.current_process().name
+        with open(log, "a") as f:
+            f.write(f"start {Path(path).name} {who}\n")
+        if misbehave:
+            misbehave(Path(path).name, who)
+        out = real(path, settings, sha256)
+        with open(log, "a") as f:
+            f.write(f"end {Path(path).name} {who}\n")
+        return out
+    monkeypatch.setattr(run_module, "prepare", prepare)
+
+
+def _preload_after(monkeypatch, log: Path, line_count) -> None:
+    """The run's pipeline load starts only once the read-ahead has logged enough (bounded)."""
+    real = engines._preload
+
+    def preload(ctx, settings):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not line_count(log.read_text() if log.exists() else ""):
+            time.sleep(0.02)
+        real(ctx, settings)
+    monkeypatch.setattr(engines, "_preload", preload)
+
+
+def test_files_read_ahead_while_the_pipeline_loads_are_not_read_again(local_one, tmp_path, monkeypatch):
+    """While the run loads the pipeline, the other core reads and cleans the first files; the
+    workers start those at the segment stage, and the outputs are those of one worker."""
+    out1, _, version = local_one
+    log = tmp_path / "prepare.log"
+    _log_prepare(monkeypatch, log)
+    n = len(list(CORPUS.iterdir()))
+    _preload_after(monkeypatch, log, lambda text: text.count(" fedreports-read-ahead\n") == 2 * n)
+    run([CORPUS], tmp_path / "w2", workers=2)
+    assert_same_outputs(tmp_path / "w2", out1, version)
+    ends = [line.split()[1:] for line in log.read_text().splitlines() if line.startswith("end ")]
+    assert sorted(ends) == sorted([p.name, "fedreports-read-ahead"] for p in CORPUS.iterdir())  # each once
+
+
+@pytest.mark.parametrize("how", ["hangs", "dies"])
+def test_a_read_ahead_that_hangs_or_dies_on_a_file_costs_the_run_nothing(local_one, tmp_path, monkeypatch, how):
+    """The read-ahead has no time limit of its own: a file that hangs it (or kills it) is not
+    waited for; what it finished before is used, and the workers do the rest."""
+    out1, _, version = local_one
+    names = sorted(p.name for p in CORPUS.iterdir())
+    log = tmp_path / "prepare.log"
+
+    def misbehave(name, who):
+        if who == "fedreports-read-ahead" and name == names[1]:
+            time.sleep(120 if how == "hangs" else 1)  # (1 s: its sender thread has sent the first file)
+            os.kill(os.getpid(), signal.SIGKILL)
+    _log_prepare(monkeypatch, log, misbehave)
+    _preload_after(monkeypatch, log, lambda text: f"start {names[1]} fedreports-read-ahead" in text)
+    started = time.monotonic()
+    run([CORPUS], tmp_path / "w2", workers=2)
+    assert time.monotonic() - started < 60
+    assert_same_outputs(tmp_path / "w2", out1, version)
+    ends = sorted(line.split()[1:] for line in log.read_text().splitlines() if line.startswith("end "))
+    assert ends == sorted([[names[0], "fedreports-read-ahead"]] + [[n, "fedreports-worker"] for n in names[1:]])
