@@ -177,8 +177,8 @@ def test_repeated_practice_ids_are_kept_apart(tmp_path, articles):
 
 
 def test_streamed_build_has_the_same_rows_and_indices(tmp_path, articles, monkeypatch):
-    """A build fed while a run goes (indices kept up as rows go in, pages synced in the
-    background at every batch) ends with the same rows and the same indices as one after it."""
+    """A build fed while a run goes (indices kept up as rows go in, committed and synced in
+    the background as it goes) ends with the same rows and the same indices as one after it."""
     from conftest import db_dump
 
     import pipeline.store as store
@@ -188,7 +188,8 @@ def test_streamed_build_has_the_same_rows_and_indices(tmp_path, articles, monkey
     plain, streamed = tmp_path / "plain.db", tmp_path / "streamed.db"
     build_database(articles, plain)
     assert not syncs
-    monkeypatch.setattr(store._Rows.__init__, "__defaults__", (3, None))  # small batches: several syncs
+    monkeypatch.setattr(store, "STREAMED_ROWS_PER_WRITE", 3)  # small batches, each committed: several syncs
+    monkeypatch.setattr(store, "STREAMED_COMMIT_S", 0.0)
     build_database(articles, streamed, streamed=True)
     assert len(syncs) > 1
     assert db_dump(streamed) == db_dump(plain)
