@@ -35,6 +35,16 @@ def test_tokenizer_assigns_the_words_as_strings():
     assert "".join(doc._.words) == doc.text
 
 
+def test_a_lone_surrogate_is_one_replacement_character_and_offsets_hold():
+    """Text decoded with surrogateescape (passed by a caller; the readers never make it) cannot
+    enter spaCy's string store; it used to raise UnicodeEncodeError (found by the fuzz test)."""
+    from pipeline.nlp import analyse
+    text = "永善县\udc81妇联帮助481名妇女。"
+    doc = analyse(text)
+    assert doc.text == text.replace("\udc81", "\ufffd")
+    assert [(c.text, text[c.start:c.end]) for c in doc._.counts] == [("481名", "481名")]
+
+
 def test_engine_names_the_segmenter():
     assert seg.ENGINE.split()[0] in ("jieba", "jieba-next")
 
