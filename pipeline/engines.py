@@ -178,14 +178,16 @@ def _preload(ctx, settings: Settings) -> None:
     """With fork, load the pipeline here, once, before the workers are forked: each worker
     (and each replacement of one that died) then starts with it loaded, in memory pages it
     shares with this process until it writes them, instead of every worker loading its own
-    copy at the same time on the same cores. The loaded pipeline has no thread that a fork
+    copy at the same time on the same cores. It is warmed too (`Processor.warm`): what the
+    stages load on their first file, each worker would load again (at 1,000 documents the
+    workers' CPU was 1-1.5 s lower with it, for 0.4 s here while the read-ahead runs). The loaded pipeline has no thread that a fork
     could copy in the middle of holding a lock. A failure to load is raised here, as a
     worker would report it."""
     if ctx.get_start_method() != "fork":
         return
     from pipeline import run
     try:
-        run.processor(settings)
+        run.processor(settings).warm()
     except Exception as e:  # noqa: BLE001 - the same message a worker sends
         raise RuntimeError(f"a worker process could not load the pipeline: {type(e).__name__}: {e}") from e
 

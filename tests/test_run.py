@@ -184,3 +184,29 @@ def test_reading_and_cleaning_a_file_needs_no_spacy(tmp_path):
     assert texts[0].endswith("今年以来,县妇联组织帮助5个产业组发展,带动481名妇女就业增收。")
     here = prepare(Path(f))
     assert isinstance(here, Prepared) and [a.text for a in here.articles] == texts
+
+
+def test_a_warmed_pipeline_loads_nothing_more_on_its_first_files():
+    """`Processor.warm` (what a run with workers does once before forking them) takes a
+    built-in report through every stage: afterwards the sample corpus's files import no
+    module; without it the first file imports cn2an and the charset detector."""
+    import subprocess
+    import sys
+
+    from conftest import CORPUS, ROOT
+    code = ("import sys, json; from pathlib import Path; from pipeline import run\n"
+            "p = run.processor(); warm = sys.argv[1] == 'warm'\n"
+            "seconds = p.warm() if warm else 0.0\n"
+            "before = set(sys.modules)\n"
+            f"results = [p.process(f) for f in sorted(Path({str(CORPUS)!r}).iterdir())]\n"
+            "print(json.dumps([sorted(m for m in set(sys.modules) - before if '.' not in m), seconds, p.load_reported,"
+            " results[0].timings.get('startup') is not None, [r.entry.status for r in results]]))")
+    got = {}
+    for how in ("cold", "warm"):
+        out = subprocess.run([sys.executable, "-c", code, how], capture_output=True, text=True, check=True, cwd=str(ROOT))
+        got[how] = json.loads(out.stdout)
+    assert {"cn2an", "charset_normalizer"} <= set(got["cold"][0])
+    new, seconds, reported, first_has_startup, statuses = got["warm"]
+    assert new == [] and seconds > 0
+    assert reported and first_has_startup  # the load time is still reported with the first real file
+    assert statuses == got["cold"][4] == ["ok"] * len(statuses)
