@@ -13,9 +13,10 @@ The index is built once (about 3 s) and cached under `pipeline.segment.cache_dir
 by the size and mtime of the source files, the word lists the build reads and
 `CODE_VERSION`; loading it from the cache takes 15-30 ms and ~7 MB. Province, city and
 county names with their short and old forms sit in an Aho-Corasick automaton
-(pyahocorasick); township names and forms in a dict probed at each 镇/乡/街道/苏木 of a
-text; the ~620K villages stay as one UTF-8 blob per county in a second cache file,
-mapped and decoded only for the counties a document is about.
+(ahocorasick-rs, built from them in a few ms on first use); township names and forms in a
+dict probed at each 镇/乡/街道/苏木 of a text; the ~620K villages stay as one UTF-8 blob
+per county in a second cache file, mapped and decoded only for the counties a document is
+about.
 
 Units have integer ids: provinces, cities and counties first, then townships. Villages have
 no id; `villages(county)` maps their names to the ids of their townships.
@@ -51,12 +52,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Optional, Union
 
-import ahocorasick
+import ahocorasick_rs
 
 from pipeline.datafiles import load_yaml
 from schemas import RegionRef
 
-CODE_VERSION = "9"
+CODE_VERSION = "10"
 LEVELS = ("province", "city", "county", "township", "village")
 PROVINCE, CITY, COUNTY, TOWNSHIP, VILLAGE = range(5)
 
@@ -303,18 +304,17 @@ class _Builder:
         # forms of provinces, cities and counties go into the automaton; township forms
         # (40K, all ending in a township suffix) into a dict probed at each suffix: an
         # automaton of 6K forms scans text twice as fast as one of 45K
-        automaton = ahocorasick.Automaton(ahocorasick.STORE_INTS)
+        unit_forms: dict[str, int] = {}
         town_forms: dict[str, int] = {}
         form_off, form_tgt, form_len = array("i", [0]), array("i"), array("B")
         for fid, (form, targets) in enumerate(self.forms.items()):
             if all(p // KIND_BITS >= n_units for p in targets):
                 town_forms[form] = fid
             else:
-                automaton.add_word(form, fid)
+                unit_forms[form] = fid
             form_tgt.extend(targets)
             form_off.append(len(form_tgt))
             form_len.append(min(len(form), 255))
-        automaton.make_automaton()
         town_tails = sorted({f[-1] for f in town_forms})
         town_max = max(map(len, town_forms))
         town_tails2 = "".join(sorted({f[-2:] for f in town_forms}))   # 2-char endings, concatenated
@@ -348,10 +348,14 @@ class _Builder:
             "levels": levels, "parents": parents.tobytes(),
             "t_first": t_first.tobytes(), "t_end": t_end.tobytes(),
             "v_off": v_off.tobytes(), "v_len": v_len.tobytes(), "villages": bytes(villages),
-            "automaton": automaton, "form_off": form_off.tobytes(), "form_tgt": form_tgt.tobytes(),
+            "unit_forms": unit_forms, "form_off": form_off.tobytes(), "form_tgt": form_tgt.tobytes(),
             "form_len": form_len.tobytes(), "town_forms": town_forms, "town_tails": "".join(town_tails),
             "town_max": town_max, "town_tails2": town_tails2,
         }
+
+
+def _by_end(m: tuple[int, int, int]) -> tuple[int, int]:
+    return m[1], m[0]
 
 
 def _ints(code: str, raw: bytes) -> array:
@@ -379,7 +383,8 @@ class Gazetteer:
         self._v_len = _ints("i", data["v_len"])
         self._village_bytes = data.get("villages")      # in memory right after a build
         self._village_file = village_file                # else mapped from here on first use
-        self._ac = data["automaton"]
+        self._unit_forms: dict[str, int] = data["unit_forms"]
+        self._automaton: Optional[tuple[ahocorasick_rs.AhoCorasick, list[int]]] = None
         self._form_off = _ints("i", data["form_off"])
         self._form_tgt = _ints("i", data["form_tgt"])
         self._form_len: bytes = data["form_len"]
@@ -508,15 +513,21 @@ class Gazetteer:
 
     def lookup(self, form: str) -> list[tuple[int, int]]:
         """(unit id, kind) pairs for an exact written form: "贡山" -> [(id of 贡山…自治县, BARE)]."""
-        fid = self._ac.get(form, None)
+        fid = self._unit_forms.get(form)
         if fid is None:
             fid = self._town_forms.get(form)
         return [] if fid is None else self.targets(fid)
 
     def matches(self, text: str) -> list[tuple[int, int, int]]:
         """Every (start, end, form id) where a known form occurs in `text`, overlaps included."""
-        flen = self._form_len
-        out = [(end + 1 - flen[fid], end + 1, fid) for end, fid in self._ac.iter(text)]
+        if self._automaton is None:   # not picklable; 6K forms build in a few ms
+            forms = list(self._unit_forms)
+            self._automaton = (ahocorasick_rs.AhoCorasick(forms, matchkind=ahocorasick_rs.MatchKind.Standard),
+                               [self._unit_forms[f] for f in forms])
+        ac, fids = self._automaton
+        # by end, the longest first at one end (the order the extractors were written against)
+        out = sorted(((s, e, fids[i]) for i, s, e in ac.find_matches_as_indexes(text, overlapping=True)),
+                     key=_by_end)
         forms, longest, tails2 = self._town_forms, self._town_max, self._town_tails2
         for m in self._town_tail.finditer(text):
             q = m.end()
