@@ -74,3 +74,41 @@ def test_bounds_of_search_tokens_are_the_search_boundaries():
         assert bounds_of(search_tokens(words)) == search_boundaries(words)
     words = segment("中华全国妇女联合会")
     assert len(search_boundaries(words)) > len(words) + 1  # sub-words add boundaries inside long words
+
+
+# -- segment() is jieba-next's `cut` written as one loop over its Rust route: the same words
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+_MIXED = st.lists(st.sampled_from(list("妇联春蕾班巾帼家庭教育永善县慈溪市的了是在和一二三万余名鑫淼犇焱骉羴龘")
+                                   + list("abcXYZ019+#&._%")
+                                   + [" ", "\n", "\r\n", "\t", "，", "。", "“", "”", "（", "\u3000", "😀"]),
+                   max_size=60).map("".join)
+
+
+def test_segment_cuts_the_dev_documents_as_jieba_cut_does(dev_docs):
+    from pipeline.readers import read_file
+
+    cut = seg.dictionary().cut
+    texts = [read_file(p).text for p in sorted(dev_docs.iterdir()) if p.is_file()]
+    assert len(texts) >= 17
+    for text in texts:
+        assert seg.segment(text) == list(cut(text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(_MIXED)
+def test_segment_cuts_any_text_as_jieba_cut_does(text):
+    assert seg.segment(text) == list(seg.dictionary().cut(text))
+    assert "".join(seg.segment(text)) == text
+
+
+def test_segment_rebuilds_a_dropped_route_dictionary():
+    """jieba-next drops its Rust prefix dictionary when a word is added; segment() rebuilds it."""
+    tok = seg.dictionary()
+    if not hasattr(tok, "_rust_prefix"):
+        pytest.skip("jieba-next is not installed")
+    text = "宁波市妇联深入开展“甬尚姐妹四必访”"
+    before = seg.segment(text)
+    tok._rust_prefix = None
+    assert seg.segment(text) == before == list(tok.cut(text))
