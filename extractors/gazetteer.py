@@ -302,11 +302,12 @@ class _Builder:
         self.change_forms(change, _data_bytes("places_changes.txt").decode("utf-8"))
 
         # forms of provinces, cities and counties go into the automaton; township forms
-        # (40K, all ending in a township suffix) into a dict probed at each suffix: an
-        # automaton of 6K forms scans text twice as fast as one of 45K
+        # (40K, all ending in a township suffix) into a dict probed at each suffix (with the
+        # automaton used before, pyahocorasick, one of 6K forms scanned text twice as fast as
+        # one of 45K)
         unit_forms: dict[str, int] = {}
         town_forms: dict[str, int] = {}
-        form_off, form_tgt, form_len = array("i", [0]), array("i"), array("B")
+        form_off, form_tgt = array("i", [0]), array("i")
         for fid, (form, targets) in enumerate(self.forms.items()):
             if all(p // KIND_BITS >= n_units for p in targets):
                 town_forms[form] = fid
@@ -314,7 +315,6 @@ class _Builder:
                 unit_forms[form] = fid
             form_tgt.extend(targets)
             form_off.append(len(form_tgt))
-            form_len.append(min(len(form), 255))
         town_tails = sorted({f[-1] for f in town_forms})
         town_max = max(map(len, town_forms))
         town_tails2 = "".join(sorted({f[-2:] for f in town_forms}))   # 2-char endings, concatenated
@@ -349,7 +349,7 @@ class _Builder:
             "t_first": t_first.tobytes(), "t_end": t_end.tobytes(),
             "v_off": v_off.tobytes(), "v_len": v_len.tobytes(), "villages": bytes(villages),
             "unit_forms": unit_forms, "form_off": form_off.tobytes(), "form_tgt": form_tgt.tobytes(),
-            "form_len": form_len.tobytes(), "town_forms": town_forms, "town_tails": "".join(town_tails),
+            "town_forms": town_forms, "town_tails": "".join(town_tails),
             "town_max": town_max, "town_tails2": town_tails2,
         }
 
@@ -387,7 +387,6 @@ class Gazetteer:
         self._automaton: Optional[tuple[ahocorasick_rs.AhoCorasick, list[int]]] = None
         self._form_off = _ints("i", data["form_off"])
         self._form_tgt = _ints("i", data["form_tgt"])
-        self._form_len: bytes = data["form_len"]
         self._town_forms: dict[str, int] = data["town_forms"]
         self._town_tail = re.compile("[%s]" % re.escape(data["town_tails"]))
         self._town_max: int = data["town_max"]

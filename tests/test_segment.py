@@ -3,6 +3,7 @@ search-mode words derived from the precise-mode ones without segmenting twice.""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings, strategies as st
 
 from conftest import seed_text
 from pipeline import segment as seg
@@ -77,8 +78,6 @@ def test_bounds_of_search_tokens_are_the_search_boundaries():
 
 
 # -- segment() is jieba-next's `cut` written as one loop over its Rust route: the same words
-
-from hypothesis import given, settings, strategies as st  # noqa: E402
 
 _MIXED = st.lists(st.sampled_from(list("妇联春蕾班巾帼家庭教育永善县慈溪市的了是在和一二三万余名鑫淼犇焱骉羴龘")
                                    + list("abcXYZ019+#&._%")
