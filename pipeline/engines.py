@@ -49,12 +49,17 @@ def execute(todo: Todo, settings: Settings, workers: int = 1, engine: str = "loc
         raise ValueError(f"unknown engine {engine!r}; choose local or dask")
     if not todo:
         return
-    if workers <= 1 and not settings.isolate:
+    if in_process(settings, workers, engine):
         from pipeline.run import process_file
         for path, sha in todo:
             yield process_file(path, settings, sha)
         return
     yield from _supervised(todo, settings, max(1, workers))
+
+
+def in_process(settings: Settings, workers: int = 1, engine: str = "local") -> bool:
+    """Does `execute` run the files in this process (one local worker, not isolated)?"""
+    return engine == "local" and workers <= 1 and not settings.isolate
 
 
 # ---------------------------------------------------------------- supervised worker processes

@@ -29,7 +29,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Iterable, Optional
+from typing import Callable, Iterable, Iterator, Optional
 
 from pipeline import pipeline_version
 from pipeline.readers import ReadError, read_file, sha256_of
@@ -52,6 +52,11 @@ class FileResult:
     # one JSON line per article: its practices' full-text rows (`pipeline.store.fts_index`),
     # computed in the worker from the segment stage's words
     index: str = ""
+    # the articles as models and their full-text rows as lists, beside their JSON, while the
+    # result stays in the process that made it (a one-worker run builds the database from
+    # them, `_InlineDatabase`); never pickled: a worker sends the JSON only
+    models: Optional[list[Article]] = field(default=None, repr=False, compare=False)
+    index_rows: Optional[list] = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(cls, entry: ManifestEntry, articles: list[Article], timings: Optional[dict[str, float]] = None,
@@ -59,7 +64,12 @@ class FileResult:
         """A result from Article models; returns it with the articles serialised."""
         lines = "".join(json.dumps(rows, ensure_ascii=False) + "\n" for rows in index) if index is not None else ""
         return cls(entry, "".join(a.model_dump_json() + "\n" for a in articles),
-                   sum(a.relevant for a in articles), dict(timings or {}), retry, lines)
+                   sum(a.relevant for a in articles), dict(timings or {}), retry, lines, articles, index)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["models"] = state["index_rows"] = None
+        return state
 
     @property
     def articles(self) -> list[Article]:
@@ -437,6 +447,9 @@ class ResultCache:
 # ---------------------------------------------------------------- the run
 
 COMMIT_EVERY_S = 0.5  # a killed run redoes at most this much work
+# one worker in this process builds practices.db from the articles as they come
+# (`_InlineDatabase`); False: from documents.jsonl after the run, as a rebuild does
+INLINE_DATABASE = True
 WRITEBACK_CHARS = 4_000_000  # documents written between background syncs of the output files
 
 
@@ -464,7 +477,7 @@ class _StreamedDatabase:
     is the one a build after the run would make; it is only done when the last file is,
     instead of a serial pass later. A process, not a thread: worker processes are forked
     while it runs, and a fork must not copy a lock another thread holds. Used when workers
-    run the files; with one worker in-process the run has no idle moment to give it."""
+    run the files; one worker in-process builds it itself (`_InlineDatabase`)."""
 
     def __init__(self, cache_path: Path, files: list[Path], committed: set[str], target: Path):
         from pipeline.engines import _context
@@ -505,6 +518,81 @@ class _StreamedDatabase:
         _remove_stale_temps(self.target)  # the builder's half-written file
 
 
+class _InlineDatabase:
+    """practices.db built in this process while it runs the files itself (one local worker).
+
+    The run's loop is handed to `build`, which drives it: each file's articles go into the
+    database from the models the pipeline has just made (with their full-text rows), in
+    source order, with the cached results of files not re-run in between. Nothing is
+    serialised and parsed back, as the build after the run does (about a third of its time),
+    and the database is the one that build makes from documents.jsonl: the same function of
+    the same articles. Same interface as `_StreamedDatabase` for the end of the run."""
+
+    def __init__(self, target: Path, files: list[Path], reused: set[str], cache: ResultCache):
+        self.target, self.files, self.reused, self.cache = target, [str(p) for p in files], reused, cache
+        _remove_stale_temps(target)  # what builds of it killed earlier left
+        self.ok = False
+        self.seconds = 0.0  # spent on the database, not on the files
+        self._waiting = 0.0
+        self._run_error: Optional[BaseException] = None
+
+    def build(self, results: Iterator[FileResult]) -> None:
+        """Take `results` (the run's loop, in source order of the files not reused) to its
+        end, building the database as they come. A failure of the build itself leaves the
+        database to the build after the run (`ok` False); a failure of the run is raised."""
+        from pipeline.store import build_database
+        started = time.perf_counter()
+        try:
+            articles, rows = itertools.tee(self._pairs(results))
+            build_database((a for a, _ in articles), self.target, (r for _, r in rows), pause_gc=False)
+            self.ok = True
+        except Exception as e:  # noqa: BLE001 - see above
+            if e is self._run_error:
+                raise
+            self.ok = False
+        self.seconds = time.perf_counter() - started - self._waiting
+        for _ in results:  # the files left when the build failed
+            pass
+
+    def _pairs(self, results: Iterator[FileResult]):
+        for source in self.files:
+            if source in self.reused:
+                row = self.cache.db.execute("SELECT documents, fts FROM results WHERE source=?", (source,)).fetchone()
+                yield from _parsed_pairs(*(row or ("", "")))
+                continue
+            t0 = time.perf_counter()
+            try:
+                result = next(results)
+            except StopIteration:
+                return
+            except Exception as e:
+                self._run_error = e
+                raise
+            finally:
+                self._waiting += time.perf_counter() - t0
+            if result.entry.source != source:
+                raise RuntimeError(f"results out of order: {result.entry.source} where {source} was due")
+            if result.models is not None and result.index_rows is not None \
+                    and len(result.index_rows) == len(result.models):
+                yield from zip(result.models, result.index_rows)
+            else:
+                yield from _parsed_pairs(result.documents, result.index)
+            result.models = result.index_rows = None
+
+    def finish(self) -> bool:
+        return self.ok
+
+    def stop(self) -> None:
+        pass  # build_database removes its own temp file when it stops
+
+
+def _parsed_pairs(documents: str, fts: str):
+    """(article, full-text rows) of one file's cached documents and index lines."""
+    index = [line for line in fts.splitlines() if line.strip()]
+    for k, line in enumerate(x for x in documents.splitlines() if x.strip()):
+        yield Article.model_validate_json(line), (json.loads(index[k]) if k < len(index) else None)
+
+
 def _stream_build(conn, cache_path: Path, files: list[str], committed: set[str], target: Path, parent: int) -> None:
     """The builder process (see `_StreamedDatabase`); sends True when the database is built."""
     from pipeline.engines import die_with_parent
@@ -538,10 +626,7 @@ def _stream_pairs(conn, cache_path: Path, files: list[str], committed: set[str],
                 said = conn.recv()
                 committed.update(files if said is None else said)
             row = db.execute("SELECT documents, fts FROM results WHERE source=?", (source,)).fetchone()
-            documents, fts = row if row else ("", "")
-            index = [line for line in fts.splitlines() if line.strip()]
-            for k, line in enumerate(x for x in documents.splitlines() if x.strip()):
-                yield Article.model_validate_json(line), (json.loads(index[k]) if k < len(index) else None)
+            yield from _parsed_pairs(*(row or ("", "")))
     finally:
         db.close()
 
@@ -561,7 +646,7 @@ def run(inputs: Iterable[Path], out_dir: Path, settings: Settings = DEFAULT, wor
     version = result_version(settings)
     cache = ResultCache(out_dir / ".fedreports" / "cache.sqlite")
     summary = RunSummary()
-    streamed: Optional[_StreamedDatabase] = None
+    streamed: Optional[_StreamedDatabase | _InlineDatabase] = None
     assembly: Optional[_Assembly] = None
     try:
         cache.forget_except({str(p) for p in files})
@@ -583,31 +668,47 @@ def run(inputs: Iterable[Path], out_dir: Path, settings: Settings = DEFAULT, wor
         done = {str(p) for p in files} - waiting  # unchanged, or failed before running
         assembly = _Assembly(files, problems, cache, out_dir, summary)
         assembly.advance(done)
-        if store and todo and (workers > 1 or engine == "dask"):
-            streamed = _StreamedDatabase(cache.path, files, set(done), out_dir / "practices.db")
         from pipeline import engines
+        here = engines.in_process(settings, workers, engine)
+        if store and todo and here and INLINE_DATABASE:
+            streamed = _InlineDatabase(out_dir / "practices.db", files, set(done), cache)
+        elif store and todo and (workers > 1 or engine == "dask"):
+            streamed = _StreamedDatabase(cache.path, files, set(done), out_dir / "practices.db")
         last_commit = time.monotonic()
         put: list[str] = []
-        for result in engines.execute(todo, settings, workers=workers, engine=engine, scheduler=scheduler):
-            cache.put(result, version)
-            put.append(result.entry.source)
-            if time.monotonic() - last_commit > COMMIT_EVERY_S:
-                cache.commit()
-                if streamed is not None:
-                    streamed.committed_now(put)
-                done.update(put)
-                assembly.advance(done)
-                put = []
-                last_commit = time.monotonic()
-            for stage, secs in result.timings.items():
-                if stage == "startup":
-                    summary.startup = max(summary.startup, secs)
-                else:
-                    summary.timings[stage] += secs
-            if on_file:
-                on_file(result)
+
+        def results() -> Iterator[FileResult]:
+            """The files' results as they come, each stored in the cache (and written out as
+            far as source order allows) before it is passed on."""
+            nonlocal last_commit, put
+            for result in engines.execute(todo, settings, workers=workers, engine=engine, scheduler=scheduler):
+                cache.put(result, version)
+                put.append(result.entry.source)
+                if time.monotonic() - last_commit > COMMIT_EVERY_S:
+                    cache.commit()
+                    if isinstance(streamed, _StreamedDatabase):
+                        streamed.committed_now(put)
+                    done.update(put)
+                    assembly.advance(done)
+                    put = []
+                    last_commit = time.monotonic()
+                for stage, secs in result.timings.items():
+                    if stage == "startup":
+                        summary.startup = max(summary.startup, secs)
+                    else:
+                        summary.timings[stage] += secs
+                if on_file:
+                    on_file(result)
+                yield result
+
+        if isinstance(streamed, _InlineDatabase):
+            streamed.build(results())
+            summary.timings["store"] += streamed.seconds
+        else:
+            for _ in results():
+                pass
         cache.commit()
-        if streamed is not None:
+        if isinstance(streamed, _StreamedDatabase):
             streamed.committed_now(put)
         summary = _assemble(assembly, cache, out_dir, summary, store, parquet, streamed)
         streamed = assembly = None
@@ -702,7 +803,7 @@ class _Assembly:
 
 
 def _assemble(assembly: _Assembly, cache: ResultCache, out_dir: Path, summary: RunSummary, store: bool,
-              parquet: bool, streamed: Optional[_StreamedDatabase] = None) -> RunSummary:
+              parquet: bool, streamed: "Optional[_StreamedDatabase | _InlineDatabase]" = None) -> RunSummary:
     """Finish documents.jsonl and manifest.jsonl (`_Assembly`), then the database and Parquet
     partitions derived from documents.jsonl. These are rebuilt only when documents.jsonl or the
     pipeline changed, or they are not the files last built. `streamed`: the database being

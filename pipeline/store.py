@@ -318,13 +318,16 @@ def write_database(documents: Path, db: Path, index: Optional[Path] = None) -> S
 
 def build_database(articles: Iterable[Article], db: Path,
                    index: Optional[Iterable[Optional[list[list[str]]]]] = None,
-                   streamed: bool = False) -> StoreSummary:
+                   streamed: bool = False, pause_gc: bool = True) -> StoreSummary:
     """Build `db` from articles (their `practices` included); returns what was written.
     `index`: each article's `fts_index` rows, in the same order (computed here when absent).
     `streamed`: the articles arrive while a run produces them (`pipeline.run`), so what can
     be done as they come is done then and not after the last one: the secondary indices are
     kept up as rows go in (a little more work in all than one sort at the end, but the end is
-    what the run waits for) and the written pages go to disk in the background."""
+    what the run waits for) and the written pages go to disk in the background.
+    `pause_gc`: pause the cycle collector for the build (see below); False when the articles
+    are produced by the pipeline in this very process while the build runs (`pipeline.run`),
+    whose garbage the collector must keep up with."""
     db = Path(db)
     db.parent.mkdir(parents=True, exist_ok=True)
     tmp = db.with_name(f".{db.name}.{os.getpid()}.building")
@@ -335,7 +338,8 @@ def build_database(articles: Iterable[Article], db: Path,
     # soon as their rows are written; the cycle collector would only walk them again and again
     # (a fifth of the build time), so it pauses for the build
     collecting = gc.isenabled()
-    gc.disable()
+    if pause_gc:
+        gc.disable()
     try:
         conn = sqlite3.connect(tmp)
         writeback = Writeback(tmp) if streamed else None
@@ -363,7 +367,7 @@ def build_database(articles: Iterable[Article], db: Path,
             os.fsync(f.fileno())
         os.replace(tmp, db)
     finally:
-        if collecting:
+        if collecting and pause_gc:
             gc.enable()
         tmp.unlink(missing_ok=True)
     return summary
@@ -419,9 +423,12 @@ class Writeback:
             pass
 
     def close(self) -> None:
+        """Wait for the sync under way and let the file go (again: nothing more)."""
         if self.thread is not None:
             self.thread.join()
-        os.close(self.fd)
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
 
 
 def _committer(conn: sqlite3.Connection, writeback: "Writeback") -> Callable[[], None]:

@@ -32,14 +32,19 @@ def seed_text(prefix: str) -> str:
 
 
 def db_dump(path: Path) -> dict[str, list[str]]:
-    """Every row of every table of a practices.db (FTS shadow tables aside), sorted, for
-    comparing two runs' databases; {} when there is none."""
+    """Every row of every table of a practices.db, sorted, for comparing two runs' databases;
+    {} when there is none. The full-text index is compared by what it holds (every word with
+    its row, column and position, read through fts5vocab), not by its shadow tables, whose
+    layout depends on how the rows were committed."""
     if not path.exists():
         return {}
     con = sqlite3.connect(path)
     tables = [t for (t,) in con.execute("SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%' "
                                         "AND name NOT LIKE '%_fts_%' ORDER BY name")]
     dump = {t: sorted(map(repr, con.execute(f'SELECT * FROM "{t}"'))) for t in tables}
+    if "practices_fts" in tables:
+        con.execute("CREATE VIRTUAL TABLE temp.fts_words USING fts5vocab(main, practices_fts, 'instance')")
+        dump["practices_fts words"] = sorted(map(repr, con.execute("SELECT term, doc, col, offset FROM temp.fts_words")))
     con.close()
     return dump
 

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import signal
+import sqlite3
 import time
 from pathlib import Path
 
@@ -68,6 +69,60 @@ def test_a_streamed_database_that_fails_falls_back_to_the_plain_build(local_one,
     run([CORPUS], tmp_path / "w2", workers=2)
     assert len(builds) == 1
     assert_same_outputs(tmp_path / "w2", out1, version)
+
+
+def test_one_worker_builds_the_database_from_the_articles_as_they_come(local_one, tmp_path, monkeypatch):
+    """One worker in this process: the database is built from the models the pipeline has just
+    made, while the files run, and holds what a build from documents.jsonl after the run holds."""
+    out1, _, _ = local_one
+    builds = plain_builds(monkeypatch)
+    results = []
+    run([CORPUS], tmp_path / "w1", workers=1, on_file=results.append)
+    assert builds == []
+    after = tmp_path / "after.db"
+    from pipeline.store import write_database
+    write_database(out1 / "documents.jsonl", after, out1 / ".fedreports" / "index.jsonl")
+    assert db_dump(tmp_path / "w1" / "practices.db") == db_dump(after)
+    assert len(db_dump(after)["practices_fts words"]) > 1000
+    # the models were let go once in the database, and never travel to another process
+    assert results and all(r.models is None for r in results)
+    import pickle
+    r = FileResult.of(results[0].entry, results[0].articles, index=[[]] * len(results[0].articles))
+    assert r.models and pickle.loads(pickle.dumps(r)).models is None
+    assert pickle.loads(pickle.dumps(r)).documents == r.documents
+    # and it counts as built from these documents: a re-run with nothing changed keeps it
+    built = (tmp_path / "w1" / "practices.db").stat().st_mtime_ns
+    assert run([CORPUS], tmp_path / "w1", workers=1).reused == 5
+    assert builds == [] and (tmp_path / "w1" / "practices.db").stat().st_mtime_ns == built
+
+
+def test_an_inline_build_that_fails_falls_back_to_the_plain_build(local_one, tmp_path, monkeypatch):
+    out1, _, version = local_one
+    builds = plain_builds(monkeypatch)
+    from pipeline import store
+
+    plain = store.build_database
+
+    def broken(articles, db, index=None, **kw):
+        if kw.get("pause_gc", True):  # the build from documents.jsonl after the run
+            return plain(articles, db, index, **kw)
+        next(iter(articles))
+        raise sqlite3.OperationalError("disk I/O error")
+    monkeypatch.setattr(store, "build_database", broken)
+    summary = run([CORPUS], tmp_path / "w1", workers=1)
+    monkeypatch.undo()
+    assert len(builds) == 1 and summary.files == 5 and summary.failed == 0
+    assert_same_outputs(tmp_path / "w1", out1, version)
+
+
+def test_an_error_of_the_run_is_raised_not_taken_for_a_failed_build(tmp_path):
+    """The run's loop runs inside the inline build: its errors must stop the run as before."""
+    def stop(result):
+        raise RuntimeError("stop here")
+    with pytest.raises(RuntimeError, match="stop here"):
+        run([CORPUS], tmp_path / "w1", workers=1, on_file=stop)
+    left = sorted(p.name for p in (tmp_path / "w1").iterdir())
+    assert left == [".fedreports"], left  # no database, no half-written outputs
 
 
 def test_dask_local_cluster_equals_local_engine(local_one, tmp_path):

@@ -67,8 +67,12 @@ def test_rerun_after_change_delete_and_add_equals_a_fresh_run(tmp_path):
 
 def test_the_database_is_rebuilt_not_updated_in_place(tmp_path, monkeypatch):
     """Whatever write_database does with an existing file, an incremental run ends with the
-    rows a fresh run writes (the database is built into a new file and swapped in)."""
+    rows a fresh run writes (the database is built into a new file and swapped in). The
+    build from documents.jsonl, which a one-worker run otherwise makes only when no file
+    is re-run (the inline build has its own test in test_engines)."""
     import pipeline.store
+
+    monkeypatch.setattr(run_module, "INLINE_DATABASE", False)
 
     def appending_store(documents: Path, db: Path, index=None) -> None:  # a store that never clears old rows
         con = sqlite3.connect(db)
@@ -138,6 +142,8 @@ def test_rerun_with_workers_reuses_and_matches(tmp_path, workers):
 
 def test_the_database_is_rebuilt_only_when_its_input_changed(tmp_path, monkeypatch):
     import pipeline.store
+
+    monkeypatch.setattr(run_module, "INLINE_DATABASE", False)  # every build goes through write_database
 
     real, builds = pipeline.store.write_database, []
     monkeypatch.setattr(pipeline.store, "write_database",

@@ -219,3 +219,17 @@ def test_building_from_given_rows_does_not_import_the_segmenter(tmp_path, articl
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     assert int(out[0]) > 0 and len(out[1]) == 12
     assert out[2:] == ["[]"]
+
+
+def test_a_writeback_closed_twice_lets_its_file_go_once(tmp_path):
+    """A run that fails after its outputs are finished abandons them: closing again is a no-op."""
+    from pipeline.store import Writeback
+    f = tmp_path / "x"
+    f.write_text("x")
+    w = Writeback(f)
+    w.kick()
+    fd = w.fd
+    w.close()
+    w.close()
+    with pytest.raises(OSError):
+        os.fstat(fd)
