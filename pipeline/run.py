@@ -557,8 +557,7 @@ class _InlineDatabase:
     def _pairs(self, results: Iterator[FileResult]):
         for source in self.files:
             if source in self.reused:
-                row = self.cache.db.execute("SELECT documents, fts FROM results WHERE source=?", (source,)).fetchone()
-                yield from _parsed_pairs(*(row or ("", "")))
+                yield from _parsed_pairs(*_stored(self.cache.db, source))
                 continue
             t0 = time.perf_counter()
             try:
@@ -579,11 +578,20 @@ class _InlineDatabase:
                 yield from _parsed_pairs(result.documents, result.index)
             result.models = result.index_rows = None
 
+    def committed_now(self, sources: list[str]) -> None:
+        pass  # it is handed the results themselves
+
     def finish(self) -> bool:
         return self.ok
 
     def stop(self) -> None:
         pass  # build_database removes its own temp file when it stops
+
+
+def _stored(db: sqlite3.Connection, source: str) -> tuple[str, str]:
+    """(documents JSON lines, full-text rows JSON lines) of one source in a result cache."""
+    row = db.execute("SELECT documents, fts FROM results WHERE source=?", (source,)).fetchone()
+    return row or ("", "")
 
 
 def _parsed_pairs(documents: str, fts: str):
@@ -625,8 +633,7 @@ def _stream_pairs(conn, cache_path: Path, files: list[str], committed: set[str],
                     continue
                 said = conn.recv()
                 committed.update(files if said is None else said)
-            row = db.execute("SELECT documents, fts FROM results WHERE source=?", (source,)).fetchone()
-            yield from _parsed_pairs(*(row or ("", "")))
+            yield from _parsed_pairs(*_stored(db, source))
     finally:
         db.close()
 
@@ -686,7 +693,7 @@ def run(inputs: Iterable[Path], out_dir: Path, settings: Settings = DEFAULT, wor
                 put.append(result.entry.source)
                 if time.monotonic() - last_commit > COMMIT_EVERY_S:
                     cache.commit()
-                    if isinstance(streamed, _StreamedDatabase):
+                    if streamed is not None:
                         streamed.committed_now(put)
                     done.update(put)
                     assembly.advance(done)
@@ -708,7 +715,7 @@ def run(inputs: Iterable[Path], out_dir: Path, settings: Settings = DEFAULT, wor
             for _ in results():
                 pass
         cache.commit()
-        if isinstance(streamed, _StreamedDatabase):
+        if streamed is not None:
             streamed.committed_now(put)
         summary = _assemble(assembly, cache, out_dir, summary, store, parquet, streamed)
         streamed = assembly = None
