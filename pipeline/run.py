@@ -20,10 +20,8 @@ from __future__ import annotations
 import dataclasses
 import gc
 import hashlib
-import itertools
 import json
 import os
-import signal
 import sqlite3
 import time
 from collections import defaultdict
@@ -52,24 +50,19 @@ class FileResult:
     # one JSON line per article: its practices' full-text rows (`pipeline.store.fts_index`),
     # computed in the worker from the segment stage's words
     index: str = ""
-    # the articles as models and their full-text rows as lists, beside their JSON, while the
-    # result stays in the process that made it (a one-worker run builds the database from
-    # them, `_InlineDatabase`); never pickled: a worker sends the JSON only
-    models: Optional[list[Article]] = field(default=None, repr=False, compare=False)
-    index_rows: Optional[list] = field(default=None, repr=False, compare=False)
+    # the articles' database rows (`pipeline.store.article_rows`), made where the articles
+    # are: they travel with the result to the process that builds practices.db, which only
+    # inserts them (`_InlineDatabase`); not kept in the cache, which has the JSON
+    rows: Optional[list] = field(default=None, repr=False, compare=False)
 
     @classmethod
     def of(cls, entry: ManifestEntry, articles: list[Article], timings: Optional[dict[str, float]] = None,
-           retry: bool = False, index: Optional[list[list[list[str]]]] = None) -> "FileResult":
+           retry: bool = False, index: Optional[list[list[list[str]]]] = None,
+           rows: Optional[list] = None) -> "FileResult":
         """A result from Article models; returns it with the articles serialised."""
-        lines = "".join(json.dumps(rows, ensure_ascii=False) + "\n" for rows in index) if index is not None else ""
+        lines = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in index) if index is not None else ""
         return cls(entry, "".join(a.model_dump_json() + "\n" for a in articles),
-                   sum(a.relevant for a in articles), dict(timings or {}), retry, lines, articles, index)
-
-    def __getstate__(self):
-        state = dict(self.__dict__)
-        state["models"] = state["index_rows"] = None
-        return state
+                   sum(a.relevant for a in articles), dict(timings or {}), retry, lines, rows)
 
     @property
     def articles(self) -> list[Article]:
@@ -214,7 +207,7 @@ class Processor:
         of time), used when it is of this file and of these contents."""
         from pipeline.link import link_practices
         from pipeline.segment import search_tokens
-        from pipeline.store import fts_index
+        from pipeline.store import article_rows, fts_index
 
         source = str(path)
         if prepared is None or prepared.source != source or (sha256 and prepared.sha != sha256) \
@@ -229,7 +222,7 @@ class Processor:
         t = {**{s: 0.0 for s in STAGES}, **startup, **prepared.timings}
         sha, size, reader, cleaned = prepared.sha, prepared.size, prepared.reader, prepared.articles
         try:
-            articles, index = [], []
+            articles, index, rows = [], [], []
             for i, art in enumerate(cleaned):
                 t0 = time.perf_counter()
                 doc = self.nlp.make_doc(art.text)
@@ -254,6 +247,9 @@ class Processor:
                 t0 = time.perf_counter()
                 index.append(fts_index(article, words, tokens))
                 t["index"] = t.get("index", 0.0) + time.perf_counter() - t0
+                t0 = time.perf_counter()
+                rows.append(article_rows(article, index[-1]))
+                t["store"] = t.get("store", 0.0) + time.perf_counter() - t0
                 articles.append(article)
         except Exception as e:  # an extractor bug: report the file, keep the run going
             return FileResult(ManifestEntry(source=source, status="failed", sha256=sha, reader=reader, bytes=size,
@@ -262,7 +258,7 @@ class Processor:
         reason = "; ".join(prepared.cut) if prepared.cut else None
         entry = ManifestEntry(source=source, status=status, reason=reason, articles=len(articles),
                               sha256=sha, reader=reader, bytes=size)
-        return FileResult.of(entry, articles, t, index=index)
+        return FileResult.of(entry, articles, t, index=index, rows=rows)
 
 
 @dataclass
@@ -447,8 +443,8 @@ class ResultCache:
 # ---------------------------------------------------------------- the run
 
 COMMIT_EVERY_S = 0.5  # a killed run redoes at most this much work
-# one worker in this process builds practices.db from the articles as they come
-# (`_InlineDatabase`); False: from documents.jsonl after the run, as a rebuild does
+# the run builds practices.db from the results as they come (`_InlineDatabase`); False: from
+# documents.jsonl after the run, as a rebuild does
 INLINE_DATABASE = True
 WRITEBACK_CHARS = 4_000_000  # documents written between background syncs of the output files
 
@@ -466,70 +462,29 @@ def _commit_file(tmp: Path, path: Path, f) -> None:
     os.replace(tmp, path)
 
 
-class _StreamedDatabase:
-    """practices.db built by a helper process while worker processes run the files.
-
-    The database is a function of the articles in source order, so it can be built as soon
-    as every file before an article has its result committed to the cache: the helper reads
-    the results through its own connection (the cache is in WAL mode) in source order, and
-    waits for word from the run when the next file is still being processed. It runs the
-    same `build_database` on the same lines that documents.jsonl will hold, so the database
-    is the one a build after the run would make; it is only done when the last file is,
-    instead of a serial pass later. A process, not a thread: worker processes are forked
-    while it runs, and a fork must not copy a lock another thread holds. Used when workers
-    run the files; one worker in-process builds it itself (`_InlineDatabase`)."""
-
-    def __init__(self, cache_path: Path, files: list[Path], committed: set[str], target: Path):
-        from pipeline.engines import _context
-        ctx = _context()
-        self.target = target
-        _remove_stale_temps(target)
-        self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_stream_build, name="fedreports-store", daemon=True,
-                                args=(child, cache_path, [str(p) for p in files], committed, target, os.getpid()))
-        self.proc.start()
-        child.close()
-
-    def committed_now(self, sources: list[str]) -> None:
-        """Tell the builder that these files' results are committed to the cache."""
-        if sources:
-            try:
-                self.conn.send(list(sources))
-            except OSError:  # the builder is gone: finish() reports it
-                pass
-
-    def finish(self) -> bool:
-        """Wait for the build; True when it replaced `target` with the finished database."""
-        try:
-            self.conn.send(None)  # every result is committed now
-        except OSError:  # the builder is done (its answer is in the pipe) or gone (no answer)
-            pass
-        try:
-            ok = bool(self.conn.recv())
-        except (EOFError, OSError):
-            ok = False
-        self.proc.join()
-        return ok and self.proc.exitcode == 0
-
-    def stop(self) -> None:
-        """Abandon the build (the run stopped early); `target` is left as it was."""
-        self.proc.kill()
-        self.proc.join()
-        _remove_stale_temps(self.target)  # the builder's half-written file
-
-
 class _InlineDatabase:
-    """practices.db built in this process while it runs the files itself (one local worker).
+    """practices.db built in this process from the results as they come, whatever runs the
+    files (this process, worker processes, Dask).
 
-    The run's loop is handed to `build`, which drives it: each file's articles go into the
-    database from the models the pipeline has just made (with their full-text rows), in
-    source order, with the cached results of files not re-run in between. Nothing is
-    serialised and parsed back, as the build after the run does (about a third of its time),
-    and the database is the one that build makes from documents.jsonl: the same function of
-    the same articles. Same interface as `_StreamedDatabase` for the end of the run."""
+    The run's loop is handed to `build`, which drives it: the database is a function of the
+    articles in source order, so each file's rows go in as soon as every file before it has
+    its result, with the cached results of files not re-run in between. The rows are made
+    where the articles are (`FileResult.rows`, `pipeline.store.article_rows`): this process
+    only numbers and inserts them, and nothing is parsed back from JSON. The database is the
+    one the build from documents.jsonl after the run would make: the same function of the same
+    articles, only done when the last file is instead of in a serial pass after it."""
 
-    def __init__(self, target: Path, files: list[Path], reused: set[str], cache: ResultCache):
+    # results that came before their turn (from workers, out of order), held with their
+    # rows; past this many, one is let go and its rows made again from the cache in its turn
+    # (a slow file must not make the run hold everything the other workers do meanwhile)
+    HOLD = 256
+
+    def __init__(self, target: Path, files: list[Path], reused: set[str], cache: ResultCache,
+                 streamed: bool = False):
         self.target, self.files, self.reused, self.cache = target, [str(p) for p in files], reused, cache
+        # workers run the files: keep the indices up and sync as rows come (`build_from_rows`),
+        # so that little is left when the last file is done
+        self.streamed = streamed
         _remove_stale_temps(target)  # what builds of it killed earlier left
         self.ok = False
         self.seconds = 0.0  # spent on the database, not on the files
@@ -537,14 +492,13 @@ class _InlineDatabase:
         self._run_error: Optional[BaseException] = None
 
     def build(self, results: Iterator[FileResult]) -> None:
-        """Take `results` (the run's loop, in source order of the files not reused) to its
+        """Take `results` (the run's loop over the files not reused, in any order) to its
         end, building the database as they come. A failure of the build itself leaves the
         database to the build after the run (`ok` False); a failure of the run is raised."""
-        from pipeline.store import build_database
+        from pipeline.store import build_from_rows
         started = time.perf_counter()
         try:
-            articles, rows = itertools.tee(self._pairs(results))
-            build_database((a for a, _ in articles), self.target, (r for _, r in rows), pause_gc=False)
+            build_from_rows(self._rows(results), self.target, streamed=self.streamed, pause_gc=False)
             self.ok = True
         except Exception as e:  # noqa: BLE001 - see above
             if e is self._run_error:
@@ -554,38 +508,44 @@ class _InlineDatabase:
         for _ in results:  # the files left when the build failed
             pass
 
-    def _pairs(self, results: Iterator[FileResult]):
+    def _rows(self, results: Iterator[FileResult]):
+        """Every article's rows, in source order."""
+        early: dict[str, FileResult] = {}
+        let_go: set[str] = set()
         for source in self.files:
             if source in self.reused:
-                yield from _parsed_pairs(*_stored(self.cache.db, source))
+                yield from _parsed_rows(*_stored(self.cache.db, source))
                 continue
-            t0 = time.perf_counter()
-            try:
-                result = next(results)
-            except StopIteration:
-                return
-            except Exception as e:
-                self._run_error = e
-                raise
-            finally:
-                self._waiting += time.perf_counter() - t0
-            if result.entry.source != source:
-                raise RuntimeError(f"results out of order: {result.entry.source} where {source} was due")
-            if result.models is not None and result.index_rows is not None \
-                    and len(result.index_rows) == len(result.models):
-                yield from zip(result.models, result.index_rows)
+            while source not in early and source not in let_go:
+                t0 = time.perf_counter()
+                try:
+                    result = next(results)
+                except StopIteration:
+                    return
+                except Exception as e:
+                    self._run_error = e
+                    raise
+                finally:
+                    self._waiting += time.perf_counter() - t0
+                early[result.entry.source] = result
+                if len(early) > self.HOLD:  # the oldest is let go: read from the cache in its turn
+                    let_go.add(early.pop(next(iter(early))).entry.source)
+            if source in let_go:
+                let_go.discard(source)
+                yield from _parsed_rows(*_stored(self.cache.db, source))
+                continue
+            result = early.pop(source)
+            if result.rows is not None and len(result.rows) == result.entry.articles:
+                yield from result.rows
             else:
-                yield from _parsed_pairs(result.documents, result.index)
-            result.models = result.index_rows = None
-
-    def committed_now(self, sources: list[str]) -> None:
-        pass  # it is handed the results themselves
+                yield from _parsed_rows(result.documents, result.index)
+            del result
 
     def finish(self) -> bool:
         return self.ok
 
     def stop(self) -> None:
-        pass  # build_database removes its own temp file when it stops
+        pass  # build_from_rows removes its own temp file when it stops
 
 
 def _stored(db: sqlite3.Connection, source: str) -> tuple[str, str]:
@@ -594,48 +554,12 @@ def _stored(db: sqlite3.Connection, source: str) -> tuple[str, str]:
     return row or ("", "")
 
 
-def _parsed_pairs(documents: str, fts: str):
-    """(article, full-text rows) of one file's cached documents and index lines."""
+def _parsed_rows(documents: str, fts: str):
+    """The database rows of one file's articles, from its cached documents and index lines."""
+    from pipeline.store import article_rows
     index = [line for line in fts.splitlines() if line.strip()]
     for k, line in enumerate(x for x in documents.splitlines() if x.strip()):
-        yield Article.model_validate_json(line), (json.loads(index[k]) if k < len(index) else None)
-
-
-def _stream_build(conn, cache_path: Path, files: list[str], committed: set[str], target: Path, parent: int) -> None:
-    """The builder process (see `_StreamedDatabase`); sends True when the database is built."""
-    from pipeline.engines import die_with_parent
-    die_with_parent()
-    if os.getppid() != parent:
-        return
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the run decides when the builder stops
-    from pipeline.store import build_database
-    try:
-        articles, rows = itertools.tee(_stream_pairs(conn, cache_path, files, committed, parent))
-        build_database((a for a, _ in articles), target, (r for _, r in rows), streamed=True)
-        ok = True
-    except Exception:  # noqa: BLE001 - the run then builds the database the plain way
-        ok = False
-    try:
-        conn.send(ok)
-    except OSError:
-        pass
-
-
-def _stream_pairs(conn, cache_path: Path, files: list[str], committed: set[str], parent: int):
-    """(article, full-text rows) of `files` in order, each file once its result is committed."""
-    db = sqlite3.connect(cache_path)
-    try:
-        for source in files:
-            while source not in committed or conn.poll(0):  # take in what the run has said so far
-                if not conn.poll(1.0):
-                    if os.getppid() != parent:
-                        raise SystemExit(1)
-                    continue
-                said = conn.recv()
-                committed.update(files if said is None else said)
-            yield from _parsed_pairs(*_stored(db, source))
-    finally:
-        db.close()
+        yield article_rows(Article.model_validate_json(line), json.loads(index[k]) if k < len(index) else None)
 
 
 def run(inputs: Iterable[Path], out_dir: Path, settings: Settings = DEFAULT, workers: int = 1,
@@ -653,7 +577,7 @@ def run(inputs: Iterable[Path], out_dir: Path, settings: Settings = DEFAULT, wor
     version = result_version(settings)
     cache = ResultCache(out_dir / ".fedreports" / "cache.sqlite")
     summary = RunSummary()
-    streamed: Optional[_StreamedDatabase | _InlineDatabase] = None
+    database: Optional[_InlineDatabase] = None
     assembly: Optional[_Assembly] = None
     try:
         cache.forget_except({str(p) for p in files})
@@ -676,11 +600,9 @@ def run(inputs: Iterable[Path], out_dir: Path, settings: Settings = DEFAULT, wor
         assembly = _Assembly(files, problems, cache, out_dir, summary)
         assembly.advance(done)
         from pipeline import engines
-        here = engines.in_process(settings, workers, engine)
-        if store and todo and here and INLINE_DATABASE:
-            streamed = _InlineDatabase(out_dir / "practices.db", files, set(done), cache)
-        elif store and todo and (workers > 1 or engine == "dask"):
-            streamed = _StreamedDatabase(cache.path, files, set(done), out_dir / "practices.db")
+        if store and todo and INLINE_DATABASE:
+            database = _InlineDatabase(out_dir / "practices.db", files, set(done), cache,
+                                       streamed=not engines.in_process(settings, workers, engine))
         last_commit = time.monotonic()
         put: list[str] = []
 
@@ -693,8 +615,6 @@ def run(inputs: Iterable[Path], out_dir: Path, settings: Settings = DEFAULT, wor
                 put.append(result.entry.source)
                 if time.monotonic() - last_commit > COMMIT_EVERY_S:
                     cache.commit()
-                    if streamed is not None:
-                        streamed.committed_now(put)
                     done.update(put)
                     assembly.advance(done)
                     put = []
@@ -708,20 +628,18 @@ def run(inputs: Iterable[Path], out_dir: Path, settings: Settings = DEFAULT, wor
                     on_file(result)
                 yield result
 
-        if isinstance(streamed, _InlineDatabase):
-            streamed.build(results())
-            summary.timings["store"] += streamed.seconds
+        if database is not None:
+            database.build(results())
+            summary.timings["store"] += database.seconds
         else:
             for _ in results():
                 pass
         cache.commit()
-        if streamed is not None:
-            streamed.committed_now(put)
-        summary = _assemble(assembly, cache, out_dir, summary, store, parquet, streamed)
-        streamed = assembly = None
+        summary = _assemble(assembly, cache, out_dir, summary, store, parquet, database)
+        database = assembly = None
     finally:
-        if streamed is not None:  # the run stopped early: the half-built database is dropped
-            streamed.stop()
+        if database is not None:  # the run stopped early: the half-built database is dropped
+            database.stop()
         if assembly is not None:  # and so are the half-written outputs
             assembly.abandon()
         cache.close()
@@ -810,16 +728,16 @@ class _Assembly:
 
 
 def _assemble(assembly: _Assembly, cache: ResultCache, out_dir: Path, summary: RunSummary, store: bool,
-              parquet: bool, streamed: "Optional[_StreamedDatabase | _InlineDatabase]" = None) -> RunSummary:
+              parquet: bool, database: "Optional[_InlineDatabase]" = None) -> RunSummary:
     """Finish documents.jsonl and manifest.jsonl (`_Assembly`), then the database and Parquet
     partitions derived from documents.jsonl. These are rebuilt only when documents.jsonl or the
-    pipeline changed, or they are not the files last built. `streamed`: the database being
+    pipeline changed, or they are not the files last built. `database`: the database being
     built from the same results while the files ran."""
     built_from = assembly.finish()
     db = out_dir / "practices.db"
-    if streamed is not None:
+    if database is not None:
         t0 = time.perf_counter()
-        if streamed.finish():  # built from these very articles while the files ran
+        if database.finish():  # built from these very articles while the files ran
             cache.derived_written(db, built_from)
         summary.timings["store"] += time.perf_counter() - t0
     if store and not cache.derived_is_current(db, built_from):

@@ -321,6 +321,15 @@ def build_database(articles: Iterable[Article], db: Path,
                    streamed: bool = False, pause_gc: bool = True) -> StoreSummary:
     """Build `db` from articles (their `practices` included); returns what was written.
     `index`: each article's `fts_index` rows, in the same order (computed here when absent).
+    `streamed`, `pause_gc`: see `build_from_rows`."""
+    rows_of = iter(index) if index is not None else None
+    return build_from_rows((article_rows(a, next(rows_of, None) if rows_of is not None else None) for a in articles),
+                           db, streamed=streamed, pause_gc=pause_gc)
+
+
+def build_from_rows(items: Iterable[ArticleRows], db: Path, streamed: bool = False,
+                    pause_gc: bool = True) -> StoreSummary:
+    """Build `db` from the articles' rows (`article_rows`), in order; returns what was written.
     `streamed`: the articles arrive while a run produces them (`pipeline.run`), so what can
     be done as they come is done then and not after the last one: the secondary indices are
     kept up as rows go in (a little more work in all than one sort at the end, but the end is
@@ -350,7 +359,7 @@ def build_database(articles: Iterable[Article], db: Path,
                 conn.execute(f"PRAGMA cache_size=-{STREAMED_CACHE_KIB}")
             conn.executescript(SCHEMA + (INDICES if streamed else ""))
             rows = _Rows(conn, STREAMED_ROWS_PER_WRITE, _committer(conn, writeback)) if streamed else _Rows(conn)
-            summary = _fill_rows(rows, articles, index)
+            summary = _fill_rows(rows, items)
             rows.flush()
             if not streamed:
                 conn.executescript(INDICES)
@@ -472,110 +481,145 @@ class _Rows:
             self.on_flush()
 
 
-def _fill_rows(conn: _Rows, articles: Iterable[Article],
-               index: Optional[Iterable[Optional[list[list[str]]]]] = None) -> StoreSummary:
-    s = StoreSummary()
-    rows_of = iter(index) if index is not None else None
-    conn.executemany("INSERT INTO fedreports_meta VALUES (?, ?)",
-                     [("schema_version", SCHEMA_VERSION), ("segmenter", segmenter_fingerprint())])
-    seen_docs: set[str] = set()
-    seen_practices: set[str] = set()
-    for a in articles:
-        rows = next(rows_of, None) if rows_of is not None else None
-        if a.doc_id in seen_docs:  # a repeated line: the first wins
-            continue
-        seen_docs.add(a.doc_id)
-        s.documents += 1
-        conn.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", (
-            a.doc_id, a.source, a.article, int(a.relevant), a.title, a.published, a.organisation,
-            *_region_cols(a.main_region), dumps(a.flags), a.text))
-        for p in a.places:
-            first = min(p.mentions, key=lambda m: (m.start, m.end), default=None)
-            s.places += 1
-            conn.execute("INSERT INTO places VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", (
-                s.places, a.doc_id, p.name, p.level, p.adcode, _dumps_list(tuple(p.path)), *_levels(p.path),
-                len(p.mentions), first.text if first else None, first.start if first else None,
-                first.end if first else None))
-        for g in a.programmes:
-            first = min(g.mentions, key=lambda m: (m.start, m.end), default=None)
-            s.programmes += 1
-            region = g.region
-            conn.execute("INSERT INTO programmes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", (
-                s.programmes, a.doc_id, g.key, g.name, dumps(g.aliases), *_region_cols(region),
-                region.path[0] if region and region.path else None, len(g.mentions),
-                first.start if first else None, first.end if first else None))
-        count_ids: dict[tuple, int] = {}
-        for c in a.counts:
-            count_ids.setdefault((c.start, c.end, c.text), _insert_count(conn, s, a.doc_id, c))
-        outcome_ids: dict[tuple, int] = {}
-        for o in a.outcomes:
-            outcome_ids.setdefault((o.start, o.end, o.type, o.text), _insert_outcome(conn, s, a.doc_id, o))
-        if a.relevant and a.practices:
-            if rows is None or len(rows) != len(a.practices):
-                rows = fts_index(a)
-            for p, fts_row in zip(a.practices, rows):
-                if p.id in seen_practices or not p.id:  # ids must be unique: keep the record, renamed
-                    p = p.model_copy(update={"id": f"{p.id or a.doc_id}~{s.practices + 1}"})
-                seen_practices.add(p.id)
-                _insert_practice(conn, s, a, p, count_ids, outcome_ids, fts_row)
-    return s
-
-
 @functools.lru_cache(maxsize=64)
 def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
     return (f"INSERT INTO {quote_identifier(table)} ({', '.join(quote_identifier(k) for k in columns)}) "
             f"VALUES ({', '.join('?' * len(columns))})")
 
 
-def _insert_count(conn: _Rows, s: StoreSummary, doc_id: str, c: Count) -> int:
-    s.counts += 1
-    conn.execute("INSERT INTO counts VALUES (?,?,?,?,?,?,?,?,?,?,?)", (
-        s.counts, doc_id, c.text, c.value, c.unit, int(c.approx), c.object, c.action, c.start, c.end, c.sentence))
-    return s.counts
+# ArticleRows: one article's database rows, made where the article is made (a worker
+# process: `pipeline.run.Processor`) and inserted by `_insert_article` in source order. Ids
+# of places, programmes, counts and outcomes are numbered within the article from 1 and
+# practices carry no id or rowid: the builder adds the numbers of the articles before it, so
+# the rows can be made in any process and any order. A tuple of lists of tuples, for a cheap
+# pickle: (doc_id, documents row, places, programmes, counts, outcomes, practices), a
+# practice being (id, practices row without rowid and id, themes [(theme, rank)],
+# indicators [(seq, count id)], outcomes [(seq, outcome id)], evidence [(seq, start, end,
+# text)], full-text columns).
+ArticleRows = tuple
+
+PRACTICE_COLUMNS = ("id", "doc_id", "source", "title", "published", "year", "organisation", "region",
+                    "region_adcode", "region_level", "region_path", "province", "city", "county", "programme",
+                    "programme_key", "activity", "theme", "themes", "figures", "n_indicators", "n_outcomes",
+                    "evidence_text", "start", "end")
 
 
-def _insert_outcome(conn: _Rows, s: StoreSummary, doc_id: str, o: Outcome) -> int:
-    s.outcomes += 1
-    conn.execute("INSERT INTO outcomes VALUES (?,?,?,?,?,?,?,?,?)", (
-        s.outcomes, doc_id, o.type, o.name, o.text, o.by, o.start, o.end, o.sentence))
-    return s.outcomes
+def article_rows(a: Article, fts_rows: Optional[list[list[str]]] = None) -> ArticleRows:
+    """The database rows of one article (see `ArticleRows`); `fts_rows`: its practices'
+    full-text rows (`fts_index`), computed here when absent or not one per practice."""
+    doc_id = a.doc_id
+    document = (doc_id, a.source, a.article, int(a.relevant), a.title, a.published, a.organisation,
+                *_region_cols(a.main_region), dumps(a.flags), a.text)
+    places = []
+    for p in a.places:
+        first = min(p.mentions, key=lambda m: (m.start, m.end), default=None)
+        places.append((len(places) + 1, doc_id, p.name, p.level, p.adcode, _dumps_list(tuple(p.path)), *_levels(p.path),
+                       len(p.mentions), first.text if first else None, first.start if first else None,
+                       first.end if first else None))
+    programmes = []
+    for g in a.programmes:
+        first = min(g.mentions, key=lambda m: (m.start, m.end), default=None)
+        region = g.region
+        programmes.append((len(programmes) + 1, doc_id, g.key, g.name, dumps(g.aliases), *_region_cols(region),
+                           region.path[0] if region and region.path else None, len(g.mentions),
+                           first.start if first else None, first.end if first else None))
+    counts: list[tuple] = []
+    count_ids: dict[tuple, int] = {}
+    for c in a.counts:
+        count_ids.setdefault((c.start, c.end, c.text), _count_row(counts, doc_id, c))
+    outcomes: list[tuple] = []
+    outcome_ids: dict[tuple, int] = {}
+    for o in a.outcomes:
+        outcome_ids.setdefault((o.start, o.end, o.type, o.text), _outcome_row(outcomes, doc_id, o))
+    practices = []
+    if a.relevant and a.practices:
+        if fts_rows is None or len(fts_rows) != len(a.practices):
+            fts_rows = fts_index(a)
+        for p, fts_row in zip(a.practices, fts_rows):
+            indicators = []
+            for seq, c in enumerate(p.indicators):
+                key = (c.start, c.end, c.text)
+                if key not in count_ids:  # an indicator that is not one of the article's counts
+                    count_ids[key] = _count_row(counts, doc_id, c)
+                indicators.append((seq, count_ids[key]))
+            linked = []
+            for seq, o in enumerate(p.outcomes):
+                key = (o.start, o.end, o.type, o.text)
+                if key not in outcome_ids:
+                    outcome_ids[key] = _outcome_row(outcomes, doc_id, o)
+                linked.append((seq, outcome_ids[key]))
+            practices.append((p.id, _practice_row(a, p), [(t, i) for i, t in enumerate(p.themes)], indicators, linked,
+                              [(i, e.start, e.end, e.text) for i, e in enumerate(p.evidence)], tuple(fts_row)))
+    return (doc_id, document, places, programmes, counts, outcomes, practices)
 
 
-def _insert_practice(conn: _Rows, s: StoreSummary, a: Article, p: Practice, count_ids: dict, outcome_ids: dict,
-                     fts_row: list[str]) -> None:
-    s.practices += 1
+def _count_row(counts: list, doc_id: str, c: Count) -> int:
+    counts.append((len(counts) + 1, doc_id, c.text, c.value, c.unit, int(c.approx), c.object, c.action, c.start,
+                   c.end, c.sentence))
+    return len(counts)
+
+
+def _outcome_row(outcomes: list, doc_id: str, o: Outcome) -> int:
+    outcomes.append((len(outcomes) + 1, doc_id, o.type, o.name, o.text, o.by, o.start, o.end, o.sentence))
+    return len(outcomes)
+
+
+def _practice_row(a: Article, p: Practice) -> tuple:
+    """The practices row of `p`, PRACTICE_COLUMNS but the id."""
     path = list(p.region.path) if p.region else []
-    evidence_text = "\n".join(e.text for e in p.evidence)
-    start = min((e.start for e in p.evidence), default=None)
-    end = max((e.end for e in p.evidence), default=None)
-    row = {
-        "id": p.id, "doc_id": p.doc_id, "source": p.source, "title": a.title, "published": a.published,
-        "year": p.year, "organisation": p.organisation, **dict(zip(("region", "region_adcode", "region_level",
-                                                                     "region_path"), _region_cols(p.region))),
-        **dict(zip(("province", "city", "county"), _levels(path))), "programme": p.programme,
-        "programme_key": p.programme_key, "activity": p.activity, "theme": p.themes[0] if p.themes else None,
-        "themes": _dumps_list(tuple(p.themes)), "figures": "；".join(_figure(c) for c in p.indicators),
-        "n_indicators": len(p.indicators), "n_outcomes": len(p.outcomes), "evidence_text": evidence_text,
-        "start": start, "end": end}
-    rowid = s.practices  # rows are numbered in insertion order; the FTS row takes the same number
-    conn.execute(_insert_sql("practices", ("rowid", *row)), (rowid, *row.values()))
-    conn.executemany("INSERT INTO practice_themes VALUES (?,?,?)", [(p.id, t, i) for i, t in enumerate(p.themes)])
-    for seq, c in enumerate(p.indicators):
-        key = (c.start, c.end, c.text)
-        if key not in count_ids:  # an indicator that is not one of the article's counts
-            count_ids[key] = _insert_count(conn, s, a.doc_id, c)
-        conn.execute("INSERT INTO practice_indicators VALUES (?,?,?)", (p.id, seq, count_ids[key]))
-    for seq, o in enumerate(p.outcomes):
-        key = (o.start, o.end, o.type, o.text)
-        if key not in outcome_ids:
-            outcome_ids[key] = _insert_outcome(conn, s, a.doc_id, o)
-        conn.execute("INSERT INTO practice_outcomes VALUES (?,?,?)", (p.id, seq, outcome_ids[key]))
-    conn.executemany("INSERT INTO evidence VALUES (?,?,?,?,?)",
-                     [(p.id, i, e.start, e.end, e.text) for i, e in enumerate(p.evidence)])
-    conn.execute("INSERT INTO practices_fts(rowid, programme, activity, evidence, context) VALUES (?,?,?,?,?)",
-                 (rowid, *fts_row))
+    return (p.doc_id, p.source, a.title, a.published, p.year, p.organisation, *_region_cols(p.region), *_levels(path),
+            p.programme, p.programme_key, p.activity, p.themes[0] if p.themes else None, _dumps_list(tuple(p.themes)),
+            "；".join(_figure(c) for c in p.indicators), len(p.indicators), len(p.outcomes),
+            "\n".join(e.text for e in p.evidence), min((e.start for e in p.evidence), default=None),
+            max((e.end for e in p.evidence), default=None))
 
 
-__all__ = ["BM25_WEIGHTS", "StoreSummary", "build_database", "dumps", "fts_document", "fts_index", "fts_query", "fts_tokens",
+def _fill_rows(conn: _Rows, items: Iterable[ArticleRows]) -> StoreSummary:
+    s = StoreSummary()
+    conn.executemany("INSERT INTO fedreports_meta VALUES (?, ?)",
+                     [("schema_version", SCHEMA_VERSION), ("segmenter", segmenter_fingerprint())])
+    seen_docs: set[str] = set()
+    seen_practices: set[str] = set()
+    for item in items:
+        _insert_article(conn, s, item, seen_docs, seen_practices)
+    return s
+
+
+def _insert_article(conn: _Rows, s: StoreSummary, item: ArticleRows, seen_docs: set, seen_practices: set) -> None:
+    """Insert one article's rows, its local ids numbered after the articles before it."""
+    doc_id, document, places, programmes, counts, outcomes, practices = item
+    if doc_id in seen_docs:  # a repeated line: the first wins
+        return
+    seen_docs.add(doc_id)
+    s.documents += 1
+    conn.execute("INSERT INTO documents VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", document)
+    n = s.places
+    conn.executemany("INSERT INTO places VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", [(n + r[0], *r[1:]) for r in places])
+    n = s.programmes
+    conn.executemany("INSERT INTO programmes VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                     [(n + r[0], *r[1:]) for r in programmes])
+    counted, n = s.counts, s.counts
+    conn.executemany("INSERT INTO counts VALUES (?,?,?,?,?,?,?,?,?,?,?)", [(n + r[0], *r[1:]) for r in counts])
+    told, n = s.outcomes, s.outcomes
+    conn.executemany("INSERT INTO outcomes VALUES (?,?,?,?,?,?,?,?,?)", [(n + r[0], *r[1:]) for r in outcomes])
+    s.places, s.programmes = s.places + len(places), s.programmes + len(programmes)
+    s.counts, s.outcomes = s.counts + len(counts), s.outcomes + len(outcomes)
+    for pid, row, themes, indicators, linked, evidence, fts_row in practices:
+        if pid in seen_practices or not pid:  # ids must be unique: keep the record, renamed
+            pid = f"{pid or doc_id}~{s.practices + 1}"
+        seen_practices.add(pid)
+        s.practices += 1
+        rowid = s.practices  # rows are numbered in insertion order; the FTS row takes the same number
+        conn.execute(_insert_sql("practices", ("rowid", *PRACTICE_COLUMNS)), (rowid, pid, *row))
+        conn.executemany("INSERT INTO practice_themes VALUES (?,?,?)", [(pid, t, i) for t, i in themes])
+        conn.executemany("INSERT INTO practice_indicators VALUES (?,?,?)",
+                         [(pid, seq, counted + c) for seq, c in indicators])
+        conn.executemany("INSERT INTO practice_outcomes VALUES (?,?,?)", [(pid, seq, told + o) for seq, o in linked])
+        conn.executemany("INSERT INTO evidence VALUES (?,?,?,?,?)", [(pid, *e) for e in evidence])
+        conn.execute("INSERT INTO practices_fts(rowid, programme, activity, evidence, context) VALUES (?,?,?,?,?)",
+                     (rowid, *fts_row))
+
+
+__all__ = ["ArticleRows", "BM25_WEIGHTS", "StoreSummary", "article_rows", "build_database", "build_from_rows", "dumps", "fts_document", "fts_index", "fts_query", "fts_tokens",
            "normalise_query",
            "quote_identifier", "read_articles", "write_database"]

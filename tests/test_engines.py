@@ -62,17 +62,8 @@ def test_two_worker_processes_equal_one(local_one, tmp_path, monkeypatch):
     assert builds == [] and sorted(p.name for p in (out2 / ".fedreports").iterdir()) == ["cache.sqlite", "index.jsonl"]
 
 
-def test_a_streamed_database_that_fails_falls_back_to_the_plain_build(local_one, tmp_path, monkeypatch):
-    out1, _, version = local_one
-    builds = plain_builds(monkeypatch)
-    monkeypatch.setattr(run_module, "_stream_pairs", lambda *a: iter([1]))  # not an article
-    run([CORPUS], tmp_path / "w2", workers=2)
-    assert len(builds) == 1
-    assert_same_outputs(tmp_path / "w2", out1, version)
-
-
 def test_one_worker_builds_the_database_from_the_articles_as_they_come(local_one, tmp_path, monkeypatch):
-    """One worker in this process: the database is built from the models the pipeline has just
+    """One worker in this process: the database is built from the rows the pipeline has just
     made, while the files run, and holds what a build from documents.jsonl after the run holds."""
     out1, _, _ = local_one
     builds = plain_builds(monkeypatch)
@@ -84,35 +75,67 @@ def test_one_worker_builds_the_database_from_the_articles_as_they_come(local_one
     write_database(out1 / "documents.jsonl", after, out1 / ".fedreports" / "index.jsonl")
     assert db_dump(tmp_path / "w1" / "practices.db") == db_dump(after)
     assert len(db_dump(after)["practices_fts words"]) > 1000
-    # the models were let go once in the database, and never travel to another process
-    assert results and all(r.models is None for r in results)
+    # the rows were made where the articles were, one per article, and travel with the result
+    assert results and all(r.rows is not None and len(r.rows) == r.entry.articles for r in results)
     import pickle
-    r = FileResult.of(results[0].entry, results[0].articles, index=[[]] * len(results[0].articles))
-    assert r.models and pickle.loads(pickle.dumps(r)).models is None
-    assert pickle.loads(pickle.dumps(r)).documents == r.documents
+    assert pickle.loads(pickle.dumps(results[0])).rows == results[0].rows
     # and it counts as built from these documents: a re-run with nothing changed keeps it
     built = (tmp_path / "w1" / "practices.db").stat().st_mtime_ns
     assert run([CORPUS], tmp_path / "w1", workers=1).reused == 5
     assert builds == [] and (tmp_path / "w1" / "practices.db").stat().st_mtime_ns == built
 
 
-def test_an_inline_build_that_fails_falls_back_to_the_plain_build(local_one, tmp_path, monkeypatch):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_an_inline_build_that_fails_falls_back_to_the_plain_build(local_one, tmp_path, monkeypatch, workers):
     out1, _, version = local_one
     builds = plain_builds(monkeypatch)
     from pipeline import store
 
-    plain = store.build_database
+    plain = store.build_from_rows
 
-    def broken(articles, db, index=None, **kw):
+    def broken(items, db, **kw):
         if kw.get("pause_gc", True):  # the build from documents.jsonl after the run
-            return plain(articles, db, index, **kw)
-        next(iter(articles))
+            return plain(items, db, **kw)
+        next(iter(items))
         raise sqlite3.OperationalError("disk I/O error")
-    monkeypatch.setattr(store, "build_database", broken)
-    summary = run([CORPUS], tmp_path / "w1", workers=1)
+    monkeypatch.setattr(store, "build_from_rows", broken)
+    summary = run([CORPUS], tmp_path / "w", workers=workers)
     monkeypatch.undo()
     assert len(builds) == 1 and summary.files == 5 and summary.failed == 0
-    assert_same_outputs(tmp_path / "w1", out1, version)
+    assert_same_outputs(tmp_path / "w", out1, version)
+
+
+def test_results_out_of_order_or_without_rows_build_the_same_database(local_one, tmp_path, monkeypatch):
+    """Workers hand results back as they finish: the database still takes the files in source
+    order. A result held too long is let go and its rows made again from the cache; a result
+    without rows (or with the wrong number) has them made from its JSON."""
+    out1, _, _ = local_one
+    files = sorted(str(p) for p in CORPUS.glob("*.txt"))
+    cache = run_module.ResultCache(out1 / ".fedreports" / "cache.sqlite")
+    try:
+        results = []
+        for k, source in enumerate(reversed(files)):  # the last file first
+            status, articles, relevant, size, entry, documents, fts = cache.get(source)
+            r = FileResult(ManifestEntry.model_validate_json(entry), documents, relevant, index=fts)
+            assert articles > 0
+            if k == 3:
+                r.rows = []  # not one per article: ignored
+            elif k != 2:  # the third file's result has none
+                r.rows = list(run_module._parsed_rows(documents, fts))
+            results.append(r)
+        # it holds the first three files' results, as they come after the other two; those
+        # two are let go and read back from the cache
+        monkeypatch.setattr(run_module._InlineDatabase, "HOLD", 3)
+        read_back = []
+        stored = run_module._stored
+        monkeypatch.setattr(run_module, "_stored", lambda db, source: read_back.append(source) or stored(db, source))
+        built = run_module._InlineDatabase(tmp_path / "practices.db", [Path(f) for f in files], set(), cache, streamed=True)
+        built.build(iter(results))
+    finally:
+        cache.close()
+    assert built.finish() and read_back == files[3:]
+    assert db_dump(tmp_path / "practices.db") == db_dump(out1 / "practices.db")
+    assert len(db_dump(out1 / "practices.db")["practices_fts words"]) > 1000
 
 
 def test_an_error_of_the_run_is_raised_not_taken_for_a_failed_build(tmp_path):
@@ -274,32 +297,6 @@ def test_isolate_enforces_the_limit_with_one_worker_and_a_timeout_is_retried(tmp
 def test_unknown_engine_is_refused():
     with pytest.raises(ValueError, match="unknown engine"):
         list(engines.execute([(CORPUS / "x", "0")], Settings(), engine="spark"))
-
-
-def test_the_streamed_build_finishes_when_told_all_is_committed(local_one, tmp_path):
-    """The run says which files are committed as they come; at the end it says "all", so a
-    file it never named cannot keep the builder waiting."""
-    out1, _, _ = local_one
-    files = sorted(CORPUS.glob("*.txt"))
-    target = tmp_path / "practices.db"
-    streamed = run_module._StreamedDatabase(out1 / ".fedreports" / "cache.sqlite", files, set(), target)
-    streamed.committed_now([str(files[0])])
-    assert streamed.finish()
-    assert db_dump(target) == db_dump(out1 / "practices.db")
-
-
-def test_the_streamed_build_done_before_the_run_asks_still_counts(local_one, tmp_path):
-    """A large run spends seconds writing documents.jsonl after the last file: the builder
-    is often done and gone by the time the run asks for its answer."""
-    out1, _, _ = local_one
-    files = sorted(CORPUS.glob("*.txt"))
-    target = tmp_path / "practices.db"
-    streamed = run_module._StreamedDatabase(out1 / ".fedreports" / "cache.sqlite", files, set(), target)
-    streamed.committed_now([str(f) for f in files])
-    streamed.proc.join(timeout=60)
-    assert streamed.proc.exitcode == 0
-    assert streamed.finish()
-    assert db_dump(target) == db_dump(out1 / "practices.db")
 
 
 class Logged(StandInProcessor):

@@ -145,11 +145,11 @@ def test_killed_build_leaves_the_old_database(tmp_path, docs_file):
     before = out.read_bytes()
     script = textwrap.dedent(f"""
         import os, pipeline.store as s
-        original = s._insert_practice
+        original = s._insert_article
         def dying(*a, **k):
             original(*a, **k)
-            os._exit(9)          # killed after the first practice row
-        s._insert_practice = dying
+            os._exit(9)          # killed after the first article
+        s._insert_article = dying
         s.write_database({str(docs_file)!r}, {str(out)!r})
     """)
     proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
