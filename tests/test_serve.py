@@ -5,7 +5,6 @@ background networking off and dumps the DOM after scripts ran, and takes a scree
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import struct
