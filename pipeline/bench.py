@@ -8,7 +8,7 @@ documents under distinct names (round robin), then for each configuration runs t
 pipeline (read, clean, segment, extract, link, store) in a fresh process into a fresh
 output folder and prints one table row: documents/s, MB/s, the ratio to bare jieba
 (the headline figure), the speed-up over one worker, peak memory of the whole process
-tree (the run, its workers and database builder, sampled every 0.2 s at the lowest CPU
+tree (the run, its workers and read-ahead helper, sampled every 0.2 s at the lowest CPU
 priority, see `measure`), pipeline start-up, and seconds per
 stage (summed over workers, so they exceed the wall time when workers run in parallel).
 `cpu_s` is the CPU time of the run and its workers, and `x_jieba_cpu` the ratio to jieba in

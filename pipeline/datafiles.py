@@ -18,6 +18,6 @@ USER_DICT = "data/userdict.txt"  # the federation words added to the segmenter's
 
 
 def user_dictionary_text() -> str:
-    """The federation user dictionary (read here, without the segmenter: the database builder
+    """The federation user dictionary (read here, without the segmenter: the database build
     only hashes it, and must not pay for importing spaCy and jieba to do so)."""
     return resources.files("pipeline").joinpath(USER_DICT).read_text(encoding="utf-8")

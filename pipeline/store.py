@@ -53,9 +53,9 @@ from schemas import Article, Count, Outcome, Practice, RegionRef
 SCHEMA_VERSION = "2"  # 2: practices_fts is contentless
 
 # SQLite page cache of a streamed build, KiB: with the default 2 MB, the secondary indices kept
-# up as rows arrive are read back from the OS again and again (half the builder's system time
+# up as rows arrive are read back from the OS again and again (half the build's system time
 # at 10,000 documents: 5.2 -> 2.6 s, the plain build's). The whole build's CPU moved within the
-# noise, and the builder holds ~67 MB more
+# noise, and the build holds ~67 MB more
 STREAMED_CACHE_KIB = 65536
 # rows a streamed build holds before writing them: what is held when the last article comes
 # is written after it, while the run waits (20,000 rows took 0.4 s, with the run's 2 workers
@@ -64,7 +64,7 @@ STREAMED_ROWS_PER_WRITE = 2_000
 # a streamed build commits (journal off: its pages go to the file, unsynced) and syncs them in
 # the background at most this often, so that the end has little to write and sync: at 1,000
 # documents the wait for the database after the last file went 0.6-0.7 s -> 0.15-0.25 s.
-# A commit after every write cost the builder ~0.6 s more CPU; once a second, within the noise
+# A commit after every write cost the build ~0.6 s more CPU; once a second, within the noise
 STREAMED_COMMIT_S = 1.0
 
 SCHEMA = """
@@ -490,8 +490,8 @@ def _insert_sql(table: str, columns: tuple[str, ...]) -> str:
 # ArticleRows: one article's database rows, made where the article is made (a worker
 # process: `pipeline.run.Processor`) and inserted by `_insert_article` in source order. Ids
 # of places, programmes, counts and outcomes are numbered within the article from 1 and
-# practices carry no id or rowid: the builder adds the numbers of the articles before it, so
-# the rows can be made in any process and any order. A tuple of lists of tuples, for a cheap
+# practices carry no rowid: `_insert_article` adds the numbers of the articles before it (and
+# renames a repeated practice id), so the rows can be made in any process and any order. A tuple of lists of tuples, for a cheap
 # pickle: (doc_id, documents row, places, programmes, counts, outcomes, practices), a
 # practice being (id, practices row without rowid and id, themes [(theme, rank)],
 # indicators [(seq, count id)], outcomes [(seq, outcome id)], evidence [(seq, start, end,
