@@ -541,12 +541,6 @@ class _InlineDatabase:
                 yield from _parsed_rows(result.documents, result.index)
             del result
 
-    def finish(self) -> bool:
-        return self.ok
-
-    def stop(self) -> None:
-        pass  # build_from_rows removes its own temp file when it stops
-
 
 def _stored(db: sqlite3.Connection, source: str) -> tuple[str, str]:
     """(documents JSON lines, full-text rows JSON lines) of one source in a result cache."""
@@ -636,11 +630,11 @@ def run(inputs: Iterable[Path], out_dir: Path, settings: Settings = DEFAULT, wor
                 pass
         cache.commit()
         summary = _assemble(assembly, cache, out_dir, summary, store, parquet, database)
-        database = assembly = None
+        assembly = None
     finally:
-        if database is not None:  # the run stopped early: the half-built database is dropped
-            database.stop()
-        if assembly is not None:  # and so are the half-written outputs
+        # the run stopped early: the half-written outputs are dropped (a half-built database
+        # is dropped by `build_from_rows` itself)
+        if assembly is not None:
             assembly.abandon()
         cache.close()
     summary.seconds = time.perf_counter() - started
@@ -735,11 +729,8 @@ def _assemble(assembly: _Assembly, cache: ResultCache, out_dir: Path, summary: R
     built from the same results while the files ran."""
     built_from = assembly.finish()
     db = out_dir / "practices.db"
-    if database is not None:
-        t0 = time.perf_counter()
-        if database.finish():  # built from these very articles while the files ran
-            cache.derived_written(db, built_from)
-        summary.timings["store"] += time.perf_counter() - t0
+    if database is not None and database.ok:  # built from these very articles while the files ran
+        cache.derived_written(db, built_from)
     if store and not cache.derived_is_current(db, built_from):
         t0 = time.perf_counter()
         _write_database(out_dir / "documents.jsonl", db, assembly.index_path)

@@ -132,7 +132,7 @@ def test_results_out_of_order_or_without_rows_build_the_same_database(local_one,
         built.build(iter(results))
     finally:
         cache.close()
-    assert built.finish() and read_back == files[3:]
+    assert built.ok and read_back == files[3:]
     assert db_dump(tmp_path / "practices.db") == db_dump(out1 / "practices.db")
     assert len(db_dump(out1 / "practices.db")["practices_fts words"]) > 1000
 
