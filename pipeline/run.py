@@ -513,10 +513,7 @@ class _InlineDatabase:
         early: dict[str, FileResult] = {}
         let_go: set[str] = set()
         for source in self.files:
-            if source in self.reused:
-                yield from _parsed_rows(*_stored(self.cache.db, source))
-                continue
-            while source not in early and source not in let_go:
+            while source not in self.reused and source not in early and source not in let_go:
                 t0 = time.perf_counter()
                 try:
                     result = next(results)
@@ -530,12 +527,11 @@ class _InlineDatabase:
                 early[result.entry.source] = result
                 if len(early) > self.HOLD:  # the oldest is let go: read from the cache in its turn
                     let_go.add(early.pop(next(iter(early))).entry.source)
-            if source in let_go:
+            result = early.pop(source, None)
+            if result is None:  # reused, or let go: from the cache
                 let_go.discard(source)
                 yield from _parsed_rows(*_stored(self.cache.db, source))
-                continue
-            result = early.pop(source)
-            if result.rows is not None and len(result.rows) == result.entry.articles:
+            elif result.rows is not None and len(result.rows) == result.entry.articles:
                 yield from result.rows
             else:
                 yield from _parsed_rows(result.documents, result.index)
