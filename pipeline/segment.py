@@ -11,7 +11,8 @@ name the HMM joins in one and not in the other).
 jieba keeps its prefix dictionary in a marshal cache that it reads with `marshal.load`
 on a file object, which takes about 1.5 s here; reading the bytes first and calling
 `marshal.loads` takes 0.35 s. `dictionary()` builds the tokenizer once per process,
-with the user dictionary folded in, and caches it under `cache_dir()`.
+with the user dictionary folded in, and caches it under `cache_dir()`, packed as the words in
+one string and their frequencies in one array, which load in 0.2 s.
 """
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ import logging
 import marshal
 import os
 import tempfile
+from array import array
 from operator import itemgetter
 from pathlib import Path
 
@@ -90,6 +92,12 @@ def _cached(name: str, build, *key_parts):
 @functools.lru_cache(maxsize=1)
 def dictionary() -> jieba.Tokenizer:
     """The process-wide jieba tokenizer with the federation words added."""
+    return load_dictionary()
+
+
+def load_dictionary() -> jieba.Tokenizer:
+    """A new jieba tokenizer with the federation words added, its prefix dictionary read from
+    the cache (built and cached when missing)."""
     tok = jieba.Tokenizer()
 
     def build():
@@ -98,9 +106,21 @@ def dictionary() -> jieba.Tokenizer:
             tok.add_word(word, freq, tag)
         return tok.FREQ, tok.total
 
-    tok.FREQ, tok.total = _cached("jieba", build, user_dictionary_text())
+    # kept packed: the words as one string and their frequencies as one array load in half the
+    # time of a marshalled dict of 500,000 entries (0.2 s instead of 0.4 s, in every process)
+    words, freqs, tok.total = _cached("jieba-packed", lambda: _pack(*build()), user_dictionary_text())
+    tok.FREQ = dict(zip(words.split("\n"), array("q", freqs)))
     tok.initialized = True
     return tok
+
+
+def _pack(freq: dict, total: int) -> tuple[str, bytes, int]:
+    """jieba's prefix dictionary as (words joined by newlines, frequencies as int64 bytes, total);
+    `dict(zip(words.split("\\n"), array("q", freqs)))` is the same dictionary, in the same order."""
+    words = "\n".join(freq)
+    if words.count("\n") != len(freq) - 1:
+        raise ValueError("a dictionary word contains a line break")
+    return words, array("q", freq.values()).tobytes(), total
 
 
 @functools.lru_cache(maxsize=8)

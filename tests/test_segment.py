@@ -111,3 +111,24 @@ def test_segment_rebuilds_a_dropped_route_dictionary():
     before = seg.segment(text)
     tok._rust_prefix = None
     assert seg.segment(text) == before == list(tok.cut(text))
+
+
+def test_the_cached_dictionary_is_jieba_own_with_the_federation_words(tmp_path, monkeypatch):
+    """The packed cache (words in one string, frequencies in one array) gives back the very
+    prefix dictionary jieba builds, in the same order, whether just built or read back."""
+    tok = seg.jieba.Tokenizer()
+    tok.initialize()
+    for word, freq, tag in seg.user_words():
+        tok.add_word(word, freq, tag)
+    monkeypatch.setenv("FEDREPORTS_CACHE", str(tmp_path))
+    assert not any(tmp_path.iterdir())
+    for _ in ("built", "read back"):
+        got = seg.load_dictionary()
+        assert list(got.FREQ.items()) == list(tok.FREQ.items())
+        assert got.total == tok.total
+    assert len(list(tmp_path.glob("jieba-packed-*.marshal"))) == 1
+
+
+def test_a_word_with_a_line_break_cannot_be_packed():
+    with pytest.raises(ValueError, match="line break"):
+        seg._pack({"妇联": 3, "a\nb": 1}, 4)
