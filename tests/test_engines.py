@@ -293,6 +293,31 @@ def test_isolate_enforces_the_limit_with_one_worker_and_a_timeout_is_retried(tmp
     assert _manifest(out)["hang.txt"] == {**_manifest(out)["hang.txt"], "status": "ok", "reader": "again"}
 
 
+class PolicyLogged(StandInProcessor):
+    """A file's reader is the scheduling policy of the process that did it."""
+
+    def process(self, path, sha256=None, prepared=None):
+        return FileResult.of(ManifestEntry(source=str(path), status="ok", sha256=sha256,
+                                           reader=str(os.sched_getscheduler(0))), [])
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_BATCH"), reason="no SCHED_BATCH here (not Linux)")
+def test_workers_run_under_batch_scheduling_and_the_run_gets_its_own_back(tmp_path, monkeypatch):
+    """The workers (and the run while it supervises them) are under SCHED_BATCH, so that the
+    run, woken by each result, does not preempt a worker; afterwards the run's process has its
+    policy back."""
+    if os.sched_getscheduler(0) != os.SCHED_OTHER:
+        pytest.skip("this process is not under the default policy")
+    src = _inputs(tmp_path, "a.txt", "b.txt", "c.txt")
+    monkeypatch.setattr(run_module, "processor", PolicyLogged)
+    run_policy, worker_policy = [], []
+    for result in engines.execute([(p, "0") for p in sorted(src.iterdir())], Settings(), workers=2):
+        run_policy.append(os.sched_getscheduler(0))
+        worker_policy.append(int(result.entry.reader))
+    assert worker_policy == run_policy == [os.SCHED_BATCH] * 3
+    assert os.sched_getscheduler(0) == os.SCHED_OTHER
+
+
 def test_unknown_engine_is_refused():
     with pytest.raises(ValueError, match="unknown engine"):
         list(engines.execute([(CORPUS / "x", "0")], Settings(), engine="spark"))
