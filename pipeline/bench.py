@@ -156,6 +156,10 @@ class Measurement:
     x_jieba: float = 0.0
     x_jieba_cpu: float = 0.0  # the same ratio in CPU time: much less moved by other load on the machine
     speedup: Optional[float] = None
+    # the median over rounds (--repeat) of the one-worker run's wall time over this
+    # configuration's in the same round: the two runs of a round are minutes apart, so a
+    # machine that drifts faster or slower over a long bench moves both alike
+    speedup_rounds: Optional[float] = None
 
 
 def _pss(pid: int) -> Optional[int]:
@@ -350,6 +354,7 @@ def bench(docs: list[int], workers: list[int], engine: str = "local", sources: O
                     one = m
                 if one is not None:
                     m.speedup = one.wall_s / m.wall_s
+                    m.speedup_rounds = speedup_rounds(runs[1], taken)
                 rows.append(m)
                 if echo:
                     echo(_line(row_cells(m)))
@@ -364,6 +369,13 @@ def bench(docs: list[int], workers: list[int], engine: str = "local", sources: O
     return BenchReport(os.cpu_count() or 1, len(files), ref, start, rows, sizes)
 
 
+def speedup_rounds(ones: list, taken: list) -> Optional[float]:
+    """The median over rounds of (one-worker wall time / this configuration's wall time), the
+    runs of round k being ones[k] and taken[k]; of an even number, the lower middle one."""
+    ratios = [a.wall_s / b.wall_s for a, b in zip(ones, taken) if b.wall_s]
+    return _median(ratios, key=lambda r: -r) if ratios else None
+
+
 def _median(items: list, key):
     """The middle item by `key`; of an even number, the upper middle one, which is the
     cautious choice for both uses: the slower of two middle runs (by wall time) and the
@@ -371,14 +383,16 @@ def _median(items: list, key):
     return sorted(items, key=key)[len(items) // 2]
 
 
-COLUMNS = ("docs", "workers", "engine", "ok", "failed", "wall_s", "docs/s", "MB/s", "x_jieba", "speedup", "cpu_s",
+COLUMNS = ("docs", "workers", "engine", "ok", "failed", "wall_s", "docs/s", "MB/s", "x_jieba", "speedup",
+           "speedup_rounds", "cpu_s",
            "x_jieba_cpu",
            "peak_mem_MB", "rss_sum_MB", "startup_s") + tuple(f"{s}_s" for s in STAGES) + ("load1", "jieba_MB/s", "runs")
 
 
 def row_cells(m: Measurement) -> list[str]:
     return [str(m.docs), str(m.workers), m.engine, str(m.ok), str(m.failed), f"{m.wall_s:.2f}", f"{m.docs_per_s:.1f}",
-            f"{m.mb_per_s:.3f}", f"{m.x_jieba:.2f}", "-" if m.speedup is None else f"{m.speedup:.2f}", f"{m.cpu_s:.1f}",
+            f"{m.mb_per_s:.3f}", f"{m.x_jieba:.2f}", "-" if m.speedup is None else f"{m.speedup:.2f}",
+            "-" if m.speedup_rounds is None else f"{m.speedup_rounds:.2f}", f"{m.cpu_s:.1f}",
             f"{m.x_jieba_cpu:.2f}",
             f"{m.peak_mem_mb:.0f}", f"{m.peak_rss_mb:.0f}", f"{m.startup_s:.2f}"] + [f"{m.stages.get(s, 0.0):.2f}" for s in STAGES] + \
            [f"{m.load1:.2f}", f"{m.jieba_mb_per_s:.3f}", "/".join(f"{w:.1f}" for w in (m.runs or [m.wall_s]))]

@@ -58,6 +58,7 @@ def test_bench_prints_every_figure_as_a_number(tmp_path):
         # shared pages count once in PSS, once per process in the RSS sum
         assert float(r["peak_mem_MB"]) <= float(r["rss_sum_MB"]) + 1
     assert rows[0]["speedup"] == "1.00" and float(rows[1]["speedup"]) > 0
+    assert rows[0]["speedup_rounds"] == "1.00" and float(rows[1]["speedup_rounds"]) > 0
     assert not list(work.iterdir())  # corpora and outputs removed without --keep
 
 
@@ -127,6 +128,21 @@ def test_median_of_an_even_number_is_the_cautious_middle():
     refs = [JiebaReference(5, 300_000, 1.0), JiebaReference(5, 320_000, 1.0), JiebaReference(5, 280_000, 1.0),
             JiebaReference(5, 200_000, 1.0)]
     assert _median(refs, key=lambda r: r.mb_per_s).mb_per_s == 0.3  # the faster middle reference
+
+
+def test_speedup_by_rounds_pairs_the_runs_of_each_round():
+    """A machine that gets faster through the bench: the ratio of the medians mixes runs from
+    its slow and its fast spells; the median of each round's ratio does not."""
+    from pipeline.bench import speedup_rounds
+
+    def runs(*walls):
+        return [Measurement(docs=10, workers=1, engine="local", wall_s=w, bytes=1) for w in walls]
+
+    ones, twos = runs(250.0, 225.0, 205.0, 195.0, 185.0), runs(143.0, 134.0, 133.0, 114.0, 105.0)
+    assert round(205.0 / 133.0, 2) == 1.54  # the ratio of the medians
+    assert speedup_rounds(ones, twos) == 195.0 / 114.0  # the middle of 1.75, 1.68, 1.54, 1.71, 1.76
+    assert speedup_rounds(runs(20.0, 30.0), runs(10.0, 20.0)) == 1.5  # of two, the lower (cautious) one
+    assert speedup_rounds([], []) is None
 
 
 def test_the_memory_sampler_thread_alone_runs_at_the_lowest_priority():
