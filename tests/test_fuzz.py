@@ -97,3 +97,23 @@ def test_extractors_never_raise_and_offsets_hold(nlp, data):
             assert text[m.start:m.end] == m.text
     for o in art.outcomes:
         assert 0 <= o.start <= o.end <= len(text)
+
+
+# what repair's fast paths must equal: NFKC of the whole text, and the pinyin pattern as it
+# was written before its bracket was moved to the front (lookbehinds first)
+PINYIN_LOOKBEHIND_FIRST = (r"(?:(?<=\S)\((?=[a-zü]*[{t}])|(?<=[\u3400-\u9fff])\()[{m}]{{1,6}}\)")
+PINYINISH = st.text(st.one_of(CHINESE, st.sampled_from(list("()（）?\n \t聯lianzhènāáǔǘｆａ①ﬁ\u0301\u00ad")),
+                              st.characters()), max_size=200)
+
+
+@settings(max_examples=300, deadline=None)
+@given(PINYINISH)
+def test_repair_fast_paths_equal_the_plain_operations(text):
+    import re
+    import unicodedata
+
+    from pipeline import clean as c
+    assert c._nfkc(text) == unicodedata.normalize("NFKC", text)
+    plain = re.compile(PINYIN_LOOKBEHIND_FIRST.format(t=c.TONES, m=c.PINYIN_MARKS))
+    assert c.PINYIN.sub("", text) == plain.sub("", text)
+    assert [m.span() for m in c.PINYIN.finditer(text)] == [m.span() for m in plain.finditer(text)]
