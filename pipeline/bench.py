@@ -19,7 +19,9 @@ of them alike; the row shown is the run with the median wall time, `runs` lists 
 run's wall time, and `speedup` compares medians. The jieba reference is then timed again
 before every round, and a row's ratios are to the median of its corpus's rounds
 (`jieba_MB/s` in the row). Of an even number the median is the cautious middle one: the
-slower run and the faster reference.
+slower run and the faster reference. `x_jieba_rounds` and `speedup_rounds` pair the runs of
+each round instead (a run with the reference timed just before it, a run with the one-worker
+run of its round) and take the median of those ratios (of an even number, the lower one).
 
 The jieba reference is `jieba.lcut` (default dictionary, HMM on, dictionary loaded before
 timing) over the reader's text of the same corpus files, in order, for at least
@@ -155,6 +157,10 @@ class Measurement:
     mb_per_s: float = 0.0
     x_jieba: float = 0.0
     x_jieba_cpu: float = 0.0  # the same ratio in CPU time: much less moved by other load on the machine
+    # the median over rounds (--repeat) of this configuration's MB/s over the jieba reference
+    # timed just before it in the same round: the ratio of two measurements a minute apart,
+    # not of two medians taken across a long bench on a machine whose speed drifts
+    x_jieba_rounds: Optional[float] = None
     speedup: Optional[float] = None
     # the median over rounds (--repeat) of the one-worker run's wall time over this
     # configuration's in the same round: the two runs of a round are minutes apart, so a
@@ -350,6 +356,7 @@ def bench(docs: list[int], workers: list[int], engine: str = "local", sources: O
                 m.jieba_mb_per_s = here.mb_per_s
                 m.x_jieba = m.mb_per_s / here.mb_per_s if here.mb_per_s else 0.0
                 m.x_jieba_cpu = (m.bytes / 1e6 / m.cpu_s) / here.mb_per_cpu_s if m.cpu_s and here.mb_per_cpu_s else 0.0
+                m.x_jieba_rounds = x_jieba_rounds(taken, refs[1:] or refs)
                 if w == 1:
                     one = m
                 if one is not None:
@@ -376,6 +383,15 @@ def speedup_rounds(ones: list, taken: list) -> Optional[float]:
     return _median(ratios, key=lambda r: -r) if ratios else None
 
 
+def x_jieba_rounds(taken: list, refs: list) -> Optional[float]:
+    """The median over rounds of (run's MB/s / the jieba reference's MB/s), the run of round k
+    being taken[k] and its reference refs[k] (timed just before the round's runs); one
+    reference for all when there is one; of an even number, the lower middle one."""
+    refs = refs * len(taken) if len(refs) == 1 else refs
+    ratios = [m.mb_per_s / r.mb_per_s for m, r in zip(taken, refs) if r.mb_per_s]
+    return _median(ratios, key=lambda r: -r) if ratios else None
+
+
 def _median(items: list, key):
     """The middle item by `key`; of an even number, the upper middle one, which is the
     cautious choice for both uses: the slower of two middle runs (by wall time) and the
@@ -383,7 +399,7 @@ def _median(items: list, key):
     return sorted(items, key=key)[len(items) // 2]
 
 
-COLUMNS = ("docs", "workers", "engine", "ok", "failed", "wall_s", "docs/s", "MB/s", "x_jieba", "speedup",
+COLUMNS = ("docs", "workers", "engine", "ok", "failed", "wall_s", "docs/s", "MB/s", "x_jieba", "x_jieba_rounds", "speedup",
            "speedup_rounds", "cpu_s",
            "x_jieba_cpu",
            "peak_mem_MB", "rss_sum_MB", "startup_s") + tuple(f"{s}_s" for s in STAGES) + ("load1", "jieba_MB/s", "runs")
@@ -391,7 +407,8 @@ COLUMNS = ("docs", "workers", "engine", "ok", "failed", "wall_s", "docs/s", "MB/
 
 def row_cells(m: Measurement) -> list[str]:
     return [str(m.docs), str(m.workers), m.engine, str(m.ok), str(m.failed), f"{m.wall_s:.2f}", f"{m.docs_per_s:.1f}",
-            f"{m.mb_per_s:.3f}", f"{m.x_jieba:.2f}", "-" if m.speedup is None else f"{m.speedup:.2f}",
+            f"{m.mb_per_s:.3f}", f"{m.x_jieba:.2f}", "-" if m.x_jieba_rounds is None else f"{m.x_jieba_rounds:.2f}",
+            "-" if m.speedup is None else f"{m.speedup:.2f}",
             "-" if m.speedup_rounds is None else f"{m.speedup_rounds:.2f}", f"{m.cpu_s:.1f}",
             f"{m.x_jieba_cpu:.2f}",
             f"{m.peak_mem_mb:.0f}", f"{m.peak_rss_mb:.0f}", f"{m.startup_s:.2f}"] + [f"{m.stages.get(s, 0.0):.2f}" for s in STAGES] + \

@@ -59,6 +59,7 @@ def test_bench_prints_every_figure_as_a_number(tmp_path):
         assert float(r["peak_mem_MB"]) <= float(r["rss_sum_MB"]) + 1
     assert rows[0]["speedup"] == "1.00" and float(rows[1]["speedup"]) > 0
     assert rows[0]["speedup_rounds"] == "1.00" and float(rows[1]["speedup_rounds"]) > 0
+    assert all(float(r["x_jieba_rounds"]) > 0 for r in rows)
     assert not list(work.iterdir())  # corpora and outputs removed without --keep
 
 
@@ -165,3 +166,22 @@ def test_the_memory_sampler_thread_alone_runs_at_the_lowest_priority():
     t.join()
     assert seen["sampler"] == 19
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == before
+
+
+def test_ratio_to_jieba_by_rounds_pairs_each_run_with_the_reference_before_it():
+    """A machine that slows down through the bench: the median run and the median reference
+    come from different spells; each round's run over the reference timed just before it do not."""
+    from pipeline.bench import x_jieba_rounds
+
+    def runs(*mb_per_s):
+        return [Measurement(docs=10, workers=1, engine="local", wall_s=1.0, bytes=1, mb_per_s=x) for x in mb_per_s]
+
+    def refs(*mb_per_s):
+        return [JiebaReference(5, round(x * 1e6), 1.0) for x in mb_per_s]
+
+    taken, before = runs(0.40, 0.38, 0.33, 0.31, 0.30), refs(0.76, 0.72, 0.60, 0.57, 0.56)
+    # the ratio of the medians: 0.33 / 0.60 = 0.55; by rounds 0.526, 0.528, 0.55, 0.544, 0.536
+    assert x_jieba_rounds(taken, before) == 0.30 / 0.56
+    assert x_jieba_rounds(runs(0.3, 0.5), refs(0.6, 0.5)) == 0.5  # of two (0.5, 1.0), the lower
+    assert x_jieba_rounds(runs(0.3, 0.2), refs(0.6)) == 0.2 / 0.6  # one reference for every round: its lower
+    assert x_jieba_rounds([], refs(0.6)) is None
