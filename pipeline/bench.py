@@ -23,6 +23,12 @@ slower run and the faster reference. `x_jieba_rounds` and `speedup_rounds` pair 
 each round instead (a run with the reference timed just before it, a run with the one-worker
 run of its round) and take the median of those ratios (of an even number, the lower one).
 
+With more than one worker, a header line gives the machine's parallel ceiling: bare jieba in
+N processes at once, each doing what one process does alone, against one process alone (three
+trials taking turns, the median): the speed-up the machine itself gives perfectly parallel
+work (a VM's cores may share a physical core, its clock may drop when both are busy), which
+an N-worker run, with its serial part, cannot beat.
+
 The jieba reference is `jieba.lcut` (default dictionary, HMM on, dictionary loaded before
 timing) over the reader's text of the same corpus files, in order, for at least
 `--jieba-seconds` (and at least one copy of every distinct source file), in MB of input
@@ -133,6 +139,65 @@ def jieba_reference(files: list[Path], seconds: float, distinct: int) -> JiebaRe
         if spent >= seconds and done >= distinct:
             break
     return JiebaReference(done, size, spent, cpu)
+
+
+PARALLEL_TRIALS = 3  # pairs of (one process, N processes) timed for the parallel ceiling
+
+
+def _parallel_worker(texts: list[str], passes: int, barrier, conn) -> None:
+    """One process of `parallel_ceiling`: load jieba, wait for the others, segment `texts`
+    `passes` times; sends back when it started and ended (`time.perf_counter`, the system's
+    monotonic clock on Linux, the same in every process) and its CPU seconds."""
+    import logging
+
+    import jieba
+    jieba.setLogLevel(logging.WARNING)
+    jieba.initialize()
+    barrier.wait()
+    t0, c0 = time.perf_counter(), time.process_time()
+    for _ in range(passes):
+        for text in texts:
+            jieba.lcut(text, HMM=True)
+    conn.send((t0, time.perf_counter(), time.process_time() - c0))
+    conn.close()
+
+
+def _segment_at_once(texts: list[str], passes: int, processes: int) -> tuple[float, list[tuple[float, float, float]]]:
+    """Wall seconds for `processes` processes, started together, to segment `texts` `passes`
+    times each (timed from when all have loaded jieba to when the last is done), and each
+    process's (start, end, CPU seconds)."""
+    import multiprocessing as mp
+    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    barrier = ctx.Barrier(processes + 1)
+    pipes = [ctx.Pipe(duplex=False) for _ in range(processes)]
+    procs = [ctx.Process(target=_parallel_worker, args=(texts, passes, barrier, w), daemon=True) for _, w in pipes]
+    for proc in procs:
+        proc.start()
+    barrier.wait()
+    t0 = time.perf_counter()
+    spans = [r.recv() for r, _ in pipes]
+    wall = time.perf_counter() - t0
+    for proc in procs:
+        proc.join()
+    return wall, spans
+
+
+def parallel_ceiling(texts: list[str], processes: int, seconds: float, mb_per_s: float, size: int,
+                     trials: int = PARALLEL_TRIALS) -> dict:
+    """The machine's own speed-up on perfectly parallel work: bare jieba in `processes`
+    processes at once, each doing what one process does alone (`texts`, `size` bytes of
+    input, over as many passes as take one process about `seconds` at `mb_per_s`), against
+    one process alone; `trials` pairs taking turns. No N-worker run of the pipeline, which has
+    a serial part, can beat it. Returns the median ratio (of an even number, the lower) and
+    every trial's."""
+    passes = max(1, round(seconds * mb_per_s * 1e6 / size)) if size and mb_per_s else 1
+    ratios = []
+    for _ in range(max(1, trials)):
+        one = _segment_at_once(texts, passes, 1)[0]
+        many = _segment_at_once(texts, passes, processes)[0]
+        ratios.append(processes * one / many if many else 0.0)
+    return {"processes": processes, "speedup": _median(ratios, key=lambda r: -r), "trials": ratios,
+            "seconds_one": one, "passes": passes}
 
 
 @dataclass
@@ -313,6 +378,7 @@ class BenchReport:
     startup: dict
     rows: list[Measurement]
     corpus_bytes: dict
+    parallel: Optional[dict] = None  # `parallel_ceiling` for the largest worker count above one
 
 
 def bench(docs: list[int], workers: list[int], engine: str = "local", sources: Optional[list[Path]] = None,
@@ -335,8 +401,13 @@ def bench(docs: list[int], workers: list[int], engine: str = "local", sources: O
         biggest = corpora[max(corpora)]
         ref = jieba_reference(corpus_files(biggest), jieba_seconds, min(len(files), max(corpora)))
         start = startup()
+        parallel = None
+        if max(workers) > 1:
+            texts = _texts(corpus_files(biggest)[:len(files)])
+            parallel = parallel_ceiling(texts, max(workers), jieba_seconds / 2, ref.mb_per_s,
+                                        sum(len(t.encode("utf-8")) for t in texts))
         if echo:
-            for line in header_lines(os.cpu_count() or 1, len(files), ref, start, sizes):
+            for line in header_lines(os.cpu_count() or 1, len(files), ref, start, sizes, parallel):
                 echo(line)
         for n in docs:
             runs: dict[int, list[Measurement]] = {w: [] for w in workers}
@@ -373,7 +444,19 @@ def bench(docs: list[int], workers: list[int], engine: str = "local", sources: O
                 for n in set(docs):
                     shutil.rmtree(work / f"corpus-{n}", ignore_errors=True)
                     (work / f"corpus-{n}.complete").unlink(missing_ok=True)
-    return BenchReport(os.cpu_count() or 1, len(files), ref, start, rows, sizes)
+    return BenchReport(os.cpu_count() or 1, len(files), ref, start, rows, sizes, parallel)
+
+
+def _texts(files: list[Path]) -> list[str]:
+    """The reader's text of `files` (those it can read)."""
+    from pipeline.readers import ReadError, read_file
+    out = []
+    for path in files:
+        try:
+            out.append(read_file(path).text)
+        except ReadError:
+            continue
+    return out
 
 
 def speedup_rounds(ones: list, taken: list) -> Optional[float]:
@@ -419,7 +502,8 @@ def _line(cells) -> str:
     return "  ".join(f"{c:>{max(len(h), 7)}}" for c, h in zip(cells, COLUMNS))
 
 
-def header_lines(report_cpus: int, sources: int, ref: JiebaReference, start: dict, sizes: dict) -> list[str]:
+def header_lines(report_cpus: int, sources: int, ref: JiebaReference, start: dict, sizes: dict,
+                 parallel: Optional[dict] = None) -> list[str]:
     load = " ".join(f"{x:.2f}" for x in os.getloadavg())
     corpora = ", ".join(f"{n} docs = {b / 1e6:.1f} MB" for n, b in sorted(sizes.items()))
     return [
@@ -429,6 +513,11 @@ def header_lines(report_cpus: int, sources: int, ref: JiebaReference, start: dic
         f"start-up in a fresh process: {start['total']:.2f} s to a loaded pipeline (imports {start['imports']:.2f} s, "
         f"dictionaries and components {start['load']:.2f} s); {start['process']:.2f} s with interpreter start"
         + (f"; median of {'/'.join(f'{t:.2f}' for t in start['runs'])}" if len(start.get("runs", ())) > 1 else ""),
+    ] + ([
+        f"parallel ceiling of this machine: bare jieba in {parallel['processes']} processes at once, each doing the work "
+        f"of one alone ({parallel['seconds_one']:.1f} s): {parallel['speedup']:.2f}x one process; median of "
+        + "/".join(f"{r:.2f}" for r in parallel["trials"])
+    ] if parallel else []) + [
         _line(COLUMNS),
     ]
 
@@ -463,9 +552,10 @@ def print_report(report: BenchReport, as_json: bool = False, echo=print) -> None
     if as_json:
         for m in report.rows:
             echo(json.dumps({**asdict(m), "jieba_mb_per_s": m.jieba_mb_per_s or report.jieba.mb_per_s,
-                             "startup": report.startup}))
+                             "startup": report.startup, "parallel_ceiling": report.parallel}))
         return
-    for line in header_lines(report.cpus, report.sources, report.jieba, report.startup, report.corpus_bytes):
+    for line in header_lines(report.cpus, report.sources, report.jieba, report.startup, report.corpus_bytes,
+                             report.parallel):
         echo(line)
     for m in report.rows:
         echo(_line(row_cells(m)))

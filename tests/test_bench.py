@@ -36,6 +36,11 @@ def test_bench_prints_every_figure_as_a_number(tmp_path):
     # timed in three fresh processes; the figure is their median
     three = sorted(float(x) for x in re.search(r"median of ([\d./]+)$", start).group(1).split("/"))
     assert len(three) == 3 and abs(total - three[1]) < 0.006 and total > 0
+    # with more than one worker: what the machine itself gives perfectly parallel work
+    ceiling = next(l for l in lines if l.startswith("parallel ceiling of this machine"))
+    trials = [float(x) for x in re.search(r"median of ([\d./]+)$", ceiling).group(1).split("/")]
+    shown = float(re.search(r": ([\d.]+)x one process", ceiling).group(1))
+    assert len(trials) == 3 and all(t > 0 for t in trials) and abs(shown - sorted(trials)[1]) < 0.006
     header = next(i for i, l in enumerate(lines) if l.split()[:2] == ["docs", "workers"])
     assert tuple(lines[header].split()) == COLUMNS
     for h in ("docs/s", "MB/s", "x_jieba", "peak_mem_MB", "rss_sum_MB", "startup_s", "read_s", "clean_s", "segment_s",
@@ -185,3 +190,33 @@ def test_ratio_to_jieba_by_rounds_pairs_each_run_with_the_reference_before_it():
     assert x_jieba_rounds(runs(0.3, 0.5), refs(0.6, 0.5)) == 0.5  # of two (0.5, 1.0), the lower
     assert x_jieba_rounds(runs(0.3, 0.2), refs(0.6)) == 0.2 / 0.6  # one reference for every round: its lower
     assert x_jieba_rounds([], refs(0.6)) is None
+
+
+def test_parallel_ceiling_times_one_process_against_n_at_once(monkeypatch):
+    """Each trial times one process alone, then N at once doing the same work each; the
+    speed-up is N x one / N-at-once, and the figure the median trial."""
+    from pipeline import bench as b
+
+    walls = iter([10.0, 12.5, 10.0, 11.0, 10.0, 16.0])  # one, two at once; three trials
+    calls = []
+
+    def at_once(texts, passes, processes):
+        calls.append((passes, processes))
+        return next(walls), []
+
+    monkeypatch.setattr(b, "_segment_at_once", at_once)
+    got = b.parallel_ceiling(["妇联"], 2, seconds=5.0, mb_per_s=0.5, size=250_000)
+    assert calls == [(10, 1), (10, 2)] * 3  # 10 passes of 0.25 MB at 0.5 MB/s: about 5 s alone
+    assert got["trials"] == [1.6, 20.0 / 11.0, 1.25] and got["speedup"] == 1.6
+
+
+def test_segmenting_at_once_runs_the_processes_together():
+    """The processes of the parallel ceiling load jieba, then start together: each starts
+    before any has finished (real processes, each ~0.1 s of work)."""
+    from pipeline.bench import _segment_at_once
+
+    texts = ["全国妇联推广“巧媳妇”工程，带动2.6万余名妇女就业增收。" * 20] * 5
+    wall, spans = _segment_at_once(texts, 4, 2)
+    assert len(spans) == 2 and all(end > start and cpu > 0 for start, end, cpu in spans)
+    assert max(start for start, _, _ in spans) < min(end for _, end, _ in spans)
+    assert wall >= max(end - start for start, end, _ in spans) - 0.001
