@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import re
 
+import pytest
 from typer.testing import CliRunner
 
 from conftest import CORPUS
@@ -220,3 +221,22 @@ def test_segmenting_at_once_runs_the_processes_together():
     assert len(spans) == 2 and all(end > start and cpu > 0 for start, end, cpu in spans)
     assert max(start for start, _, _ in spans) < min(end for _, end, _ in spans)
     assert wall >= max(end - start for start, end, _ in spans) - 0.001
+
+
+def test_a_parallel_process_that_dies_ends_the_ceiling_with_an_error_not_a_hang(monkeypatch):
+    import os
+    import threading
+
+    from pipeline import bench as b
+
+    def dies(texts, passes, barrier, conn):
+        os._exit(3)
+
+    monkeypatch.setattr(b, "_parallel_worker", dies)
+    monkeypatch.setattr(b, "PARALLEL_WAIT_S", 1.0)
+    with pytest.raises((threading.BrokenBarrierError, EOFError)):
+        b._segment_at_once(["妇联"], 1, 2)
+    lines = b.header_lines(2, 3, JiebaReference(5, 10_000, 1.0), {"imports": 0.1, "load": 1.0, "total": 1.1,
+                                                                  "process": 1.4}, {5: 10_000},
+                           {"processes": 2, "error": "BrokenBarrierError"})
+    assert "parallel ceiling of this machine: not measured (BrokenBarrierError)" in lines
