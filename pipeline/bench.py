@@ -47,7 +47,7 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Optional
+from typing import Iterator, Optional
 
 # the run's stages, as RunSummary.timings names them; `index` = the full-text words of each
 # practice, computed beside the extraction (pipeline.store.fts_index)
@@ -112,24 +112,33 @@ class JiebaReference:
         return self.bytes / 1e6 / self.cpu_seconds if self.cpu_seconds else 0.0
 
 
-def jieba_reference(files: list[Path], seconds: float, distinct: int) -> JiebaReference:
-    """Time `jieba.lcut` (default dictionary, HMM on) over the reader's text of `files` in
-    order, streaming, until `seconds` have been spent and at least `distinct` files are done."""
+def _bare_jieba():
+    """jieba itself (the reference), its default dictionary loaded, quietly."""
     import logging
 
     import jieba
-
-    from pipeline.readers import ReadError, read_file
-
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
-    done = size = 0
-    spent = cpu = 0.0
+    return jieba
+
+
+def _readable(files: list[Path]) -> Iterator[tuple[Path, str]]:
+    """(path, the reader's text) of those of `files` the readers can read, in order, streaming."""
+    from pipeline.readers import ReadError, read_file
     for path in files:
         try:
-            text = read_file(path).text
+            yield path, read_file(path).text
         except ReadError:
             continue
+
+
+def jieba_reference(files: list[Path], seconds: float, distinct: int) -> JiebaReference:
+    """Time `jieba.lcut` (default dictionary, HMM on) over the reader's text of `files` in
+    order, streaming, until `seconds` have been spent and at least `distinct` files are done."""
+    jieba = _bare_jieba()
+    done = size = 0
+    spent = cpu = 0.0
+    for path, text in _readable(files):
         t0, c0 = time.perf_counter(), time.process_time()
         jieba.lcut(text, HMM=True)
         spent += time.perf_counter() - t0
@@ -149,11 +158,7 @@ def _parallel_worker(texts: list[str], passes: int, barrier, conn) -> None:
     """One process of `parallel_ceiling`: load jieba, wait for the others, segment `texts`
     `passes` times; sends back when it started and ended (`time.perf_counter`, the system's
     monotonic clock on Linux, the same in every process) and its CPU seconds."""
-    import logging
-
-    import jieba
-    jieba.setLogLevel(logging.WARNING)
-    jieba.initialize()
+    jieba = _bare_jieba()
     barrier.wait(PARALLEL_WAIT_S)
     t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(passes):
@@ -183,7 +188,7 @@ def _segment_at_once(texts: list[str], passes: int, processes: int) -> tuple[flo
         wall = time.perf_counter() - t0
     finally:
         for proc in procs:
-            if proc.is_alive() and proc.exitcode is None:
+            if proc.is_alive():
                 proc.join(1.0)
             if proc.is_alive():
                 proc.kill()
@@ -208,7 +213,7 @@ def parallel_ceiling(texts: list[str], processes: int, seconds: float, mb_per_s:
         one = _segment_at_once(texts, passes, 1)[0]
         many = _segment_at_once(texts, passes, processes)[0]
         ratios.append(processes * one / many if many else 0.0)
-    return {"processes": processes, "speedup": _median(ratios, key=lambda r: -r), "trials": ratios,
+    return {"processes": processes, "speedup": _lower_median(ratios), "trials": ratios,
             "seconds_one": one, "passes": passes}
 
 
@@ -415,10 +420,10 @@ def bench(docs: list[int], workers: list[int], engine: str = "local", sources: O
         start = startup()
         parallel = None
         if max(workers) > 1:
-            texts = _texts(corpus_files(biggest)[:len(files)])
+            readable = list(_readable(corpus_files(biggest)[:len(files)]))
             try:
-                parallel = parallel_ceiling(texts, max(workers), jieba_seconds / 2, ref.mb_per_s,
-                                            sum(len(t.encode("utf-8")) for t in texts))
+                parallel = parallel_ceiling([text for _, text in readable], max(workers), jieba_seconds / 2,
+                                            ref.mb_per_s, sum(path.stat().st_size for path, _ in readable))
             except (OSError, EOFError, threading.BrokenBarrierError) as e:  # a context line, not worth the bench
                 parallel = {"processes": max(workers), "error": f"{type(e).__name__}: {e}".rstrip(": ")}
         if echo:
@@ -462,23 +467,11 @@ def bench(docs: list[int], workers: list[int], engine: str = "local", sources: O
     return BenchReport(os.cpu_count() or 1, len(files), ref, start, rows, sizes, parallel)
 
 
-def _texts(files: list[Path]) -> list[str]:
-    """The reader's text of `files` (those it can read)."""
-    from pipeline.readers import ReadError, read_file
-    out = []
-    for path in files:
-        try:
-            out.append(read_file(path).text)
-        except ReadError:
-            continue
-    return out
-
-
 def speedup_rounds(ones: list, taken: list) -> Optional[float]:
     """The median over rounds of (one-worker wall time / this configuration's wall time), the
     runs of round k being ones[k] and taken[k]; of an even number, the lower middle one."""
     ratios = [a.wall_s / b.wall_s for a, b in zip(ones, taken) if b.wall_s]
-    return _median(ratios, key=lambda r: -r) if ratios else None
+    return _lower_median(ratios) if ratios else None
 
 
 def x_jieba_rounds(taken: list, refs: list) -> Optional[float]:
@@ -487,7 +480,12 @@ def x_jieba_rounds(taken: list, refs: list) -> Optional[float]:
     reference for all when there is one; of an even number, the lower middle one."""
     refs = refs * len(taken) if len(refs) == 1 else refs
     ratios = [m.mb_per_s / r.mb_per_s for m, r in zip(taken, refs) if r.mb_per_s]
-    return _median(ratios, key=lambda r: -r) if ratios else None
+    return _lower_median(ratios) if ratios else None
+
+
+def _lower_median(ratios: list[float]) -> float:
+    """The middle ratio; of an even number, the lower (cautious) one."""
+    return _median(ratios, key=lambda r: -r)
 
 
 def _median(items: list, key):
