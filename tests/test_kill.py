@@ -30,10 +30,26 @@ def fedreports(*args) -> list[str]:
     return [sys.executable, "-m", "pipeline.cli", *map(str, args)]
 
 
+def _stored(out: Path) -> int:
+    """Results in the run's cache so far (0 before it exists)."""
+    import sqlite3
+    db = out / ".fedreports" / "cache.sqlite"
+    if not db.exists():
+        return 0
+    try:
+        conn = sqlite3.connect(db, timeout=1)
+        try:
+            return conn.execute("SELECT count(*) FROM results").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:  # being created: no results yet
+        return 0
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("workers", ["1", "2"])  # 2: the database is built while the workers run
 def test_killed_runs_resume_to_the_same_result(tmp_path, workers):
-    src = make_corpus(tmp_path)
+    src = make_corpus(tmp_path, copies=6)
     fresh = tmp_path / "fresh"
     subprocess.run(fedreports("run", src, "--out", fresh, "--no-progress"), check=False, capture_output=True, timeout=300)
     expected = outputs(fresh)
@@ -41,10 +57,24 @@ def test_killed_runs_resume_to_the_same_result(tmp_path, workers):
 
     out = tmp_path / "killed"
     kills = 0
-    for delay in (0.8, 1.6, 2.4, 3.2, 4.0, 5.0):
+    # killed by progress, not after fixed delays (on a fast machine the resumed runs finished
+    # before the later delays came): the first run in its start-up, each later one once it has
+    # committed a sixth of the files more than the runs before it left (it commits every
+    # `COMMIT_EVERY_S`; one that commits the last results is killed while it writes the
+    # outputs), until a run finishes
+    step = len(list(src.iterdir())) // 6
+    for attempt in range(8):
+        before, started = _stored(out), time.monotonic()
         proc = subprocess.Popen(fedreports("run", src, "--out", out, "--no-progress", "--workers", workers),
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(delay)
+        while proc.poll() is None:
+            waited = time.monotonic() - started
+            if (attempt == 0 and waited > 0.3) or _stored(out) >= before + step:
+                break
+            if waited > 120:
+                proc.kill()
+                pytest.fail(f"run {attempt + 1} stored nothing new in 120 s")
+            time.sleep(0.01)
         if proc.poll() is None:
             helpers = psutil.Process(proc.pid).children(recursive=True)  # workers, database builder
             os.kill(proc.pid, signal.SIGKILL)
@@ -52,7 +82,8 @@ def test_killed_runs_resume_to_the_same_result(tmp_path, workers):
             # the run's helpers die with it: none is left waiting for ever
             gone, alive = psutil.wait_procs(helpers, timeout=10)
             assert all(p.status() == psutil.STATUS_ZOMBIE for p in alive), alive
-        proc.wait(timeout=60)
+        if proc.wait(timeout=60) == 0:
+            break
     assert kills >= 2, "the runs finished before they could be killed; raise the corpus size"
     done = subprocess.run(fedreports("run", src, "--out", out, "--no-progress", "--workers", workers),
                           capture_output=True, text=True, timeout=300)
