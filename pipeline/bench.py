@@ -172,8 +172,8 @@ def _segment_at_once(texts: list[str], passes: int, processes: int) -> tuple[flo
     """Wall seconds for `processes` processes, started together, to segment `texts` `passes`
     times each (timed from when all have loaded jieba to when the last is done), and each
     process's (start, end, CPU seconds)."""
-    import multiprocessing as mp
-    ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+    from pipeline.engines import _context
+    ctx = _context()  # the workers' start method: fork where there is one
     barrier = ctx.Barrier(processes + 1)
     pipes = [ctx.Pipe(duplex=False) for _ in range(processes)]
     procs = [ctx.Process(target=_parallel_worker, args=(texts, passes, barrier, w), daemon=True) for _, w in pipes]
