@@ -318,6 +318,56 @@ def test_workers_run_under_batch_scheduling_and_the_run_gets_its_own_back(tmp_pa
     assert os.sched_getscheduler(0) == os.SCHED_OTHER
 
 
+class Stamped(StandInProcessor):
+    """Returns at once, its end time (monotonic, one clock for every process) as the reader."""
+
+    def process(self, path, sha256=None, prepared=None):
+        return FileResult.of(ManifestEntry(source=str(path), status="ok", sha256=sha256,
+                                           reader=repr(time.monotonic())), [])
+
+
+def test_workers_are_served_while_the_run_is_busy_and_stopped_when_it_stops_listening(tmp_path, monkeypatch):
+    """The supervisor is a thread of its own: while the run spends time on a result (here a
+    sleep, which lets go of the GIL as SQLite does), the workers' next results are taken and
+    their next files given, so the files do not wait for the run. When the run stops taking
+    results, the workers and the thread are stopped."""
+    import multiprocessing
+    import threading
+
+    names = [f"{i:02d}.txt" for i in range(12)]
+    src = _inputs(tmp_path, *names)
+    monkeypatch.setattr(run_module, "processor", Stamped)
+    monkeypatch.setattr(engines, "RESULTS_AHEAD", 64)
+    todo = [(p, "0") for p in sorted(src.iterdir())]
+    got = engines.execute(todo, Settings(), workers=2)
+    ends = []
+    first = next(got)
+    time.sleep(2.0)  # the run is busy with its first result
+    taken = time.monotonic()
+    ends.append(float(first.entry.reader))
+    ends += [float(r.entry.reader) for r in got]
+    assert len(ends) == 12
+    # every file was done while the run was busy with the first one, not after it
+    assert max(ends) < taken, [round(taken - e, 2) for e in ends]
+
+    got = engines.execute(todo, Settings(), workers=2)
+    next(got)
+    got.close()  # the run stops listening after one result
+    assert not [t for t in threading.enumerate() if t.name == "fedreports-supervisor"]
+    assert multiprocessing.active_children() == []
+
+
+def test_an_error_in_the_supervisor_is_raised_in_the_run(tmp_path, monkeypatch):
+    src = _inputs(tmp_path, "a.txt", "b.txt")
+
+    def broken(settings):
+        raise OSError("no dictionaries here")
+
+    monkeypatch.setattr(run_module, "processor", broken)
+    with pytest.raises(RuntimeError, match="could not load the pipeline: OSError: no dictionaries here"):
+        list(engines.execute([(p, "0") for p in sorted(src.iterdir())], Settings(), workers=2))
+
+
 def test_unknown_engine_is_refused():
     with pytest.raises(ValueError, match="unknown engine"):
         list(engines.execute([(CORPUS / "x", "0")], Settings(), engine="spark"))
