@@ -6,7 +6,8 @@ them by source and assembles the outputs in source order, so every engine writes
 
 - local, one worker: the files run in this process (the fast path; no per-file time limit,
   unless `Settings.isolate` is 1).
-- local, two or more workers (or isolate=1): supervised worker processes. Where processes
+- local, two or more workers (or isolate=1): worker processes, supervised from a thread of
+  the run while the run writes the outputs from their results. Where processes
   are forked (Linux), the pipeline is loaded once here and the workers start with it, while
   a helper process reads and cleans the first files on another core (`_ReadAhead`);
   elsewhere each worker loads it once. A file that runs longer than `Settings.file_timeout_s` has its worker
@@ -335,7 +336,9 @@ def _supervised(todo: Todo, settings: Settings, workers: int) -> Iterator:
     works). Served from the run's own loop, a worker waited, blocked sending a result or
     with no file left in hand, whenever the run was busy with rows: at 10,000 documents each
     of two workers spent 4.7-5.8 s of ~78 s blocked sending, and the two cores were busy
-    1.87 of 2."""
+    1.87 of 2. The workers and the read-ahead helper are forked from that thread, and the
+    kernel's parent-death signal (`die_with_parent`) follows the thread that forked: they
+    are killed should it end before it has stopped them."""
     import queue
 
     results: queue.Queue = queue.Queue(maxsize=RESULTS_AHEAD)
