@@ -342,8 +342,9 @@ def _supervised(todo: Todo, settings: Settings, workers: int) -> Iterator:
     import queue
 
     results: queue.Queue = queue.Queue(maxsize=RESULTS_AHEAD)
-    wake_r, wake_w = os.pipe()  # written when the run stops listening: the thread stops the workers
-    stopping = threading.Event()
+    # written when the run stops listening: the loop returns at its next wait (the run takes
+    # what the thread puts meanwhile) and stops the workers
+    wake_r, wake_w = os.pipe()
 
     def pump() -> None:
         try:
@@ -351,14 +352,7 @@ def _supervised(todo: Todo, settings: Settings, workers: int) -> Iterator:
             # the loop stops the workers
             with _batch_scheduling(), closing(_supervise(todo, settings, workers, wake_r)) as loop:
                 for result in loop:
-                    while not stopping.is_set():
-                        try:
-                            results.put(("result", result), timeout=0.1)
-                            break
-                        except queue.Full:
-                            continue
-                    if stopping.is_set():
-                        return
+                    results.put(("result", result))
             results.put(("end", None))
         except BaseException as e:  # noqa: BLE001 - raised in the run, where it belongs
             results.put(("error", e))
@@ -375,7 +369,6 @@ def _supervised(todo: Todo, settings: Settings, workers: int) -> Iterator:
                     raise item
                 yield item
     finally:
-        stopping.set()
         os.write(wake_w, b"x")
         while thread.is_alive():  # take what it holds, so that it is not blocked putting more
             try:

@@ -350,8 +350,10 @@ def test_workers_are_served_while_the_run_is_busy_and_stopped_when_it_stops_list
     # every file was done while the run was busy with the first one, not after it
     assert max(ends) < taken, [round(taken - e, 2) for e in ends]
 
+    monkeypatch.setattr(engines, "RESULTS_AHEAD", 1)  # the thread is blocked putting a result when the run stops
     got = engines.execute(todo, Settings(), workers=2)
     next(got)
+    time.sleep(0.5)
     got.close()  # the run stops listening after one result
     assert not [t for t in threading.enumerate() if t.name == "fedreports-supervisor"]
     assert multiprocessing.active_children() == []
